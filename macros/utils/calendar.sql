@@ -1,0 +1,115 @@
+{#-
+  Business calendar helpers. All boundaries are computed once per invocation in Jinja
+  and emitted as literals, so the compiled SQL is identical on every engine and BigQuery
+  can prune partitions on constants.
+-#}
+
+{% macro eros_business_tz() %}
+    {{ return(var('business_time_zone', 'America/Los_Angeles')) }}
+{% endmacro %}
+
+
+{#- The execution date of the run as a datetime.date: var execution_date (YYYY-MM-DD), or
+    today in the business time zone. Raises a compiler error naming the bad value. -#}
+{% macro eros_execution_date() %}
+    {% set raw = var('execution_date', '') %}
+    {% if raw in (none, '') %}
+        {% set now_local = modules.datetime.datetime.now(modules.pytz.timezone(eros_business_tz())) %}
+        {{ return(now_local.date()) }}
+    {% endif %}
+    {% set text = raw | string %}
+    {% if not modules.re.match('^\\d{4}-\\d{2}-\\d{2}$', text) %}
+        {{ exceptions.raise_compiler_error("var execution_date must be YYYY-MM-DD, got '" ~ text ~ "'") }}
+    {% endif %}
+    {% set parts = text.split('-') %}
+    {% set y, m, d = parts[0] | int, parts[1] | int, parts[2] | int %}
+    {% if m < 1 or m > 12 or d < 1 or d > 31 %}
+        {{ exceptions.raise_compiler_error("var execution_date is not a calendar date: '" ~ text ~ "'") }}
+    {% endif %}
+    {% set last_day = (modules.datetime.date(y + (m // 12), (m % 12) + 1, 1) - modules.datetime.timedelta(days=1)).day %}
+    {% if d > last_day %}
+        {{ exceptions.raise_compiler_error("var execution_date is not a calendar date: '" ~ text ~ "'") }}
+    {% endif %}
+    {{ return(modules.datetime.date(y, m, d)) }}
+{% endmacro %}
+
+
+{#- "Now" for validation rules, as a naive UTC datetime: var as_of_timestamp, else the
+    moment dbt started this invocation. -#}
+{% macro eros_as_of() %}
+    {% set raw = var('as_of_timestamp', '') %}
+    {% if raw in (none, '') %}
+        {{ return(run_started_at.replace(tzinfo=none, microsecond=0)) }}
+    {% endif %}
+    {% set text = (raw | string).replace('T', ' ').replace('Z', '').replace('+00:00', '') %}
+    {% if modules.re.match('^\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}$', text) %}
+        {% set fmt = '%Y-%m-%d %H:%M:%S' %}
+    {% elif modules.re.match('^\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}$', text) %}
+        {% set fmt = '%Y-%m-%d %H:%M' %}
+    {% elif modules.re.match('^\\d{4}-\\d{2}-\\d{2}$', text) %}
+        {% set fmt = '%Y-%m-%d' %}
+    {% else %}
+        {{ exceptions.raise_compiler_error("var as_of_timestamp must be an ISO timestamp in UTC (YYYY-MM-DD HH:MM:SS), got '" ~ raw ~ "'") }}
+    {% endif %}
+    {% set parsed = modules.datetime.datetime.strptime(text, fmt) %}
+    {{ return(parsed) }}
+{% endmacro %}
+
+
+{#- UTC instant (naive datetime) at which local midnight of `day` + offset_days falls. -#}
+{% macro eros_local_midnight_utc(day, offset_days=0, tz=none) %}
+    {% set zone = modules.pytz.timezone(tz or eros_business_tz()) %}
+    {% set target_day = day + modules.datetime.timedelta(days=offset_days) %}
+    {% set local_midnight = zone.localize(modules.datetime.datetime(target_day.year, target_day.month, target_day.day)) %}
+    {{ return(local_midnight.astimezone(modules.pytz.utc).replace(tzinfo=none)) }}
+{% endmacro %}
+
+
+{#- SQL literals, valid on DuckDB and BigQuery alike. -#}
+{% macro eros_timestamp_literal(value) -%}
+    cast('{{ value.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp)
+{%- endmacro %}
+
+{% macro eros_date_literal(value) -%}
+    cast('{{ value.strftime("%Y-%m-%d") }}' as date)
+{%- endmacro %}
+
+
+{#- Shorthands used by the models. -#}
+{% macro eros_execution_date_sql() -%}
+    {{ eros_date_literal(eros_execution_date()) }}
+{%- endmacro %}
+
+{% macro eros_as_of_sql() -%}
+    {{ eros_timestamp_literal(eros_as_of()) }}
+{%- endmacro %}
+
+
+{#- Local calendar date of a UTC timestamp column. -#}
+{% macro eros_to_local_date(column, tz=none) -%}
+    {{ return(adapter.dispatch('eros_to_local_date', 'eros')(column, tz or eros_business_tz())) }}
+{%- endmacro %}
+
+{% macro default__eros_to_local_date(column, tz) -%}
+    date({{ column }}, '{{ tz }}')
+{%- endmacro %}
+
+{% macro bigquery__eros_to_local_date(column, tz) -%}
+    date({{ column }}, '{{ tz }}')
+{%- endmacro %}
+
+{% macro duckdb__eros_to_local_date(column, tz) -%}
+    cast(timezone('{{ tz }}', cast({{ column }} as timestamptz)) as date)
+{%- endmacro %}
+
+
+{#- Whole seconds between two timestamps (end - start). -#}
+{% macro eros_seconds_between(start_ts, end_ts) -%}
+    {{ dbt.datediff(start_ts, end_ts, 'second') }}
+{%- endmacro %}
+
+
+{#- Date literal for execution_date + offset_days (business calendar). -#}
+{% macro eros_exec_date_plus(offset_days) -%}
+    {{ eros_date_literal(eros_execution_date() + modules.datetime.timedelta(days=offset_days)) }}
+{%- endmacro %}

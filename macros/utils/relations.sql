@@ -1,0 +1,32 @@
+{#- Relation of a model of this project by name, from the graph (respects custom schemas
+    and aliases); none when the model is unknown or its table does not exist yet. -#}
+{% macro eros_model_relation(model_name, must_exist=true) %}
+    {% for node in graph.nodes.values() %}
+        {% if node.resource_type in ('model', 'seed') and node.package_name == project_name and node.name == model_name %}
+            {% if must_exist %}
+                {{ return(adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias)) }}
+            {% endif %}
+            {{ return(api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias)) }}
+        {% endif %}
+    {% endfor %}
+    {{ return(none) }}
+{% endmacro %}
+
+
+{#- A Python value as a SQL string literal (NULL for none). DuckDB doubles single quotes;
+    BigQuery escapes with backslashes. -#}
+{% macro eros_sql_string(value) -%}
+    {%- if value is none -%}
+        null
+    {%- else -%}
+        {{ adapter.dispatch('eros_sql_string', 'eros')(value | string) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro default__eros_sql_string(text) -%}
+    '{{ text | replace("'", "''") }}'
+{%- endmacro %}
+
+{% macro bigquery__eros_sql_string(text) -%}
+    '{{ text | replace("\\", "\\\\") | replace("'", "\\'") | replace("\n", " ") }}'
+{%- endmacro %}

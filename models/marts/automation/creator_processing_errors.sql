@@ -1,0 +1,43 @@
+{#-
+  Pages of a daily run whose inputs failed validation (invalid settings, too many
+  quarantined rows, locks on captions missing from the bank). They are not queued; the
+  other pages go on. The circuit breaker test (tests/data/assert_circuit_breaker_not_tripped.sql)
+  counts this run's rows and stops the queue when there are too many.
+-#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key=['job_id', 'page_name'],
+        on_schema_change='append_new_columns',
+        partition_by=eros_partition_by('error_time', 'timestamp'),
+        cluster_by=eros_cluster_by(['page_name']),
+        contract={'enforced': true},
+    )
+}}
+
+with
+
+analysis as (
+
+    select * from {{ ref('page_daily_analysis') }}
+    where execution_date = {{ eros_execution_date_sql() }}
+
+),
+
+final as (
+
+    select
+        cast('{{ invocation_id }}' as {{ dbt.type_string() }}) as job_id,
+        page_name,
+        execution_date,
+        validation_error as error_message,
+        {{ eros_timestamp_literal(run_started_at.replace(tzinfo=none, microsecond=0)) }} as error_time
+    from analysis
+    where
+        is_active
+        and validation_error is not null
+
+)
+
+select * from final

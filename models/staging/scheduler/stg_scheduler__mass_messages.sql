@@ -1,0 +1,95 @@
+{#-
+  Typed mass messages within the bounded scan window, with a data-quality verdict per row.
+  Nothing is filtered on quality here: int_mass_messages__valid and
+  mass_messages_quarantine split the rows on dq_reason.
+-#}
+{%- set bounds = eros_mass_messages_scan_bounds() -%}
+
+with
+
+source as (
+
+    select * from {{ source('scheduler', 'mass_messages') }}
+    where
+        sending_time >= {{ eros_timestamp_literal(bounds.lower) }}
+        and sending_time < {{ eros_timestamp_literal(bounds.upper) }}
+
+),
+
+typed as (
+
+    select
+        cast(row_id as {{ dbt.type_string() }}) as row_id,
+        cast(page_name as {{ dbt.type_string() }}) as page_name,
+        cast(message as {{ dbt.type_string() }}) as message,
+        cast(sending_time as {{ dbt.type_timestamp() }}) as sending_time,
+        cast(price as {{ eros_type_float() }}) as price,
+        cast(sent_count as {{ dbt.type_bigint() }}) as sent_count,
+        cast(viewed_count as {{ dbt.type_bigint() }}) as viewed_count,
+        cast(purchased_count as {{ eros_type_float() }}) as purchased_count,
+        cast(earnings as {{ eros_type_float() }}) as earnings,
+        cast(message_type as {{ dbt.type_string() }}) as message_type,
+        cast(caption_id as {{ dbt.type_bigint() }}) as caption_id
+    from source
+
+),
+
+ranked as (
+
+    select
+        typed.*,
+        {{ eros_to_local_date('typed.sending_time') }} as sending_date_la,
+        count(*) over (partition by typed.row_id) as row_id_copies,
+        -- Keep the most grown copy of a duplicated row_id; the others are quarantined.
+        row_number() over (
+            partition by typed.row_id
+            order by
+                typed.earnings desc,
+                typed.viewed_count desc,
+                typed.sent_count desc,
+                typed.sending_time asc,
+                typed.message asc
+        ) as row_id_rank
+    from typed
+
+),
+
+final as (
+
+    select
+        ranked.row_id,
+        ranked.page_name,
+        ranked.message,
+        ranked.sending_time,
+        ranked.sending_date_la,
+        ranked.price,
+        ranked.sent_count,
+        ranked.viewed_count,
+        ranked.purchased_count,
+        ranked.earnings,
+        ranked.message_type,
+        ranked.caption_id,
+        ranked.row_id_rank as row_copy_number,
+        -- First failing rule wins; NULL means the row is valid.
+        case
+            when ranked.row_id is null then 'NULL_ROW_ID'
+            when ranked.page_name is null or trim(ranked.page_name) = '' then 'NULL_PAGE_NAME'
+            when ranked.row_id_copies > 1 and ranked.row_id_rank > 1 then 'DUPLICATE_ROW_ID'
+            when ranked.sending_time > {{ eros_as_of_sql() }} then 'FUTURE_SENDING_TIME'
+            when ranked.message_type is null or ranked.message_type not in ('PPV', 'Bump')
+                then 'INVALID_MESSAGE_TYPE'
+            when ranked.earnings < 0 then 'NEGATIVE_EARNINGS'
+            when
+                ranked.sent_count < 0
+                or ranked.viewed_count < 0
+                or ranked.purchased_count < 0
+                or ranked.price < 0
+                then 'NEGATIVE_COUNT'
+            when ranked.viewed_count > ranked.sent_count then 'VIEWED_GT_SENT'
+            when ranked.purchased_count > ranked.viewed_count then 'PURCHASED_GT_VIEWED'
+        end as dq_reason
+    from ranked
+
+)
+
+select * from final

@@ -48,6 +48,7 @@
     {% if not job %}
         {{ return('') }}
     {% endif %}
+    {% do eros_assert_sources() %}
     {% set runs = eros_model_relation('etl_job_runs') %}
     {% if runs is none %}
         {{ return('') }}
@@ -263,4 +264,52 @@
     {% endset %}
     {% do run_query(insert_sql) %}
     {% do adapter.commit() if target.type == 'duckdb' %}
+{% endmacro %}
+
+
+{#- run-operation used by `eros run`: the job row, the alerts it raised and job-specific
+    counts, as one JSON line (marker EROS_JSON). -#}
+{% macro eros_report_job(job_id) %}
+    {% set report = {'job': none, 'alerts': [], 'counts': {}} %}
+    {% set runs = eros_model_relation('etl_job_runs') %}
+    {% if runs is not none %}
+        {% set table = run_query("select job_id, job_name, cast(job_start_time as " ~ dbt.type_string() ~ ") as job_start_time, cast(job_end_time as " ~ dbt.type_string() ~ ") as job_end_time, job_status, cast(execution_date as " ~ dbt.type_string() ~ ") as execution_date, creators_processed, creators_failed, error_message, job_duration_seconds from " ~ runs ~ " where job_id = " ~ eros_sql_string(job_id)) %}
+        {% for row in table.rows %}
+            {% do report.update({'job': eros_jsonable_row(table.column_names, row)}) %}
+        {% endfor %}
+    {% endif %}
+    {% set alerts = eros_model_relation('automation_alerts') %}
+    {% if alerts is not none %}
+        {% set table = run_query("select alert_id, alert_level, alert_source, alert_message from " ~ alerts ~ " where job_id = " ~ eros_sql_string(job_id) ~ " order by alert_time") %}
+        {% for row in table.rows %}
+            {% do report.alerts.append(eros_jsonable_row(table.column_names, row)) %}
+        {% endfor %}
+    {% endif %}
+    {% set analysis = eros_model_relation('page_daily_analysis') %}
+    {% if analysis is not none %}
+        {% set table = run_query("select cast(count(*) as " ~ dbt.type_bigint() ~ ") as pages_analysed, cast(coalesce(sum(case when is_active then 1 else 0 end), 0) as " ~ dbt.type_bigint() ~ ") as pages_active, cast(coalesce(sum(case when needs_schedule then 1 else 0 end), 0) as " ~ dbt.type_bigint() ~ ") as pages_below_threshold from " ~ analysis ~ " where job_id = " ~ eros_sql_string(job_id)) %}
+        {% do report.counts.update(eros_jsonable_row(table.column_names, table.rows[0])) %}
+    {% endif %}
+    {% set queue = eros_model_relation('schedule_generation_queue') %}
+    {% if queue is not none %}
+        {% set table = run_query("select cast(coalesce(sum(case when queued_by_job_id = " ~ eros_sql_string(job_id) ~ " then 1 else 0 end), 0) as " ~ dbt.type_bigint() ~ ") as pages_queued, cast(count(*) as " ~ dbt.type_bigint() ~ ") as queue_rows_for_date, cast(coalesce(sum(case when status = 'PENDING' then 1 else 0 end), 0) as " ~ dbt.type_bigint() ~ ") as queue_pending_for_date from " ~ queue ~ " where execution_date = " ~ eros_execution_date_sql()) %}
+        {% do report.counts.update(eros_jsonable_row(table.column_names, table.rows[0])) %}
+    {% endif %}
+    {% do log('EROS_JSON ' ~ tojson(report), info=true) %}
+{% endmacro %}
+
+
+{#- agate rows hold Decimals; turn a row into JSON-safe values (int when whole). -#}
+{% macro eros_jsonable_row(column_names, row) %}
+    {% set out = {} %}
+    {% for name in column_names %}
+        {% set value = row[loop.index0] %}
+        {% if value is number and value is not boolean %}
+            {% set value = (value | int) if (value | float) == (value | int) else (value | float) %}
+        {% elif value is not none and value is not string and value is not boolean %}
+            {% set value = value | string %}
+        {% endif %}
+        {% do out.update({name: value}) %}
+    {% endfor %}
+    {{ return(out) }}
 {% endmacro %}

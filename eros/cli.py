@@ -1,0 +1,148 @@
+"""The ``eros`` command line: a thin layer over the library modules.
+
+Exit codes (all commands): 0 success, 1 the job ran and recorded errors or failed,
+2 bad usage or the job could not run (one line on stderr, no traceback).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from eros import console
+from eros.errors import ErosRunError, ErosUsageError
+from eros.jobs import EXIT_USAGE, JOBS, parse_execution_date, parse_timestamp, run_build_job
+from eros.locks import job_lock
+from eros.project import check_target, duckdb_path, project_dir, source_schema
+
+
+class ErosGroup(click.Group):
+    """Click group that turns ErosUsageError / ErosRunError into one line and exit 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (ErosUsageError, ErosRunError) as exc:
+            click.echo(f"eros: error: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+
+
+@click.group(cls=ErosGroup)
+@click.version_option(package_name="eros")
+def main() -> None:
+    """eros: caption-performance learning, daily schedule queueing and lock cleanup
+    for creator mass messages, on dbt (DuckDB locally, BigQuery in production)."""
+
+
+@main.group(name="run", cls=ErosGroup)
+def run_group() -> None:
+    """Run one scheduled job now."""
+
+
+def _emit(outcome: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(outcome, indent=2, default=str))
+    else:
+        console.print_job_summary(outcome)
+
+
+@run_group.command(name="daily")
+@click.option("--date", "date_text", metavar="YYYY-MM-DD", help="Execution date (default: today in America/Los_Angeles).")
+@click.option("--target", default=None, help="dbt target from profiles.yml (default: $EROS_TARGET or local).")
+@click.option("--as-of", "as_of_text", metavar="TIMESTAMP", help="Reference 'now' for validation (ISO; default: the run's start).")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+def run_daily(date_text: str | None, target: str | None, as_of_text: str | None, as_json: bool) -> None:
+    """Daily automation: per-page analysis, errors, circuit breaker, queue, job row, alerts."""
+    execution_date = parse_execution_date(date_text)
+    as_of = parse_timestamp(as_of_text)
+    project = project_dir()
+    target_name = check_target(target, project)
+    spec = JOBS["daily"]
+    with job_lock(duckdb_path(project).parent / ".locks", spec.job_name):
+        with console.dbt_progress(f"daily automation {execution_date}", enabled=not as_json) as on_event:
+            outcome = run_build_job(
+                spec, project=project, target=target_name, execution_date=execution_date,
+                as_of=as_of, on_event=on_event,
+            )
+    _emit(outcome.to_dict(), as_json)
+    sys.exit(outcome.exit_code)
+
+
+@main.command(name="generate")
+@click.option("--pages", default=100, show_default=True, type=click.IntRange(min=1), help="Pages to generate.")
+@click.option("--days", default=90, show_default=True, type=click.IntRange(min=1), help="Days of message history.")
+@click.option("--seed", default=42, show_default=True, type=int, help="Random seed (same seed, same data).")
+@click.option("--date", "date_text", metavar="YYYY-MM-DD", help="Execution date the data is built around (default: today in LA).")
+@click.option("--captions", default=5000, show_default=True, type=click.IntRange(min=50), help="Rows in caption_bank.")
+@click.option("--invalid-pages", default=0, show_default=True, type=click.IntRange(min=0), help="Pages planted to fail validation.")
+@click.option("--inactive-pages", default=None, type=click.IntRange(min=0), help="Pages with no recent activity (default ~5%).")
+@click.option("--with-settings", is_flag=True, help="Also write a page_settings table.")
+@click.option("--no-late-batches", is_flag=True, help="Load every row up to the execution date (no weekly batch cut-off).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Folder for the CSV files (default: warehouse/generated).")
+@click.option("--json", "as_json", is_flag=True, help="Print the generation manifest as JSON.")
+def generate_command(
+    pages: int, days: int, seed: int, date_text: str | None, captions: int, invalid_pages: int,
+    inactive_pages: int | None, with_settings: bool, no_late_batches: bool, out_dir: Path | None, as_json: bool,
+) -> None:
+    """Write deterministic synthetic source data into the local DuckDB warehouse."""
+    from eros.generate import GenerationConfig, generate
+    from eros.loaders import load_duckdb
+
+    execution_date = parse_execution_date(date_text)
+    project = project_dir()
+    database = duckdb_path(project)
+    folder = out_dir or database.parent / "generated"
+    started = time.monotonic()
+    try:
+        manifest = generate(
+            GenerationConfig(
+                pages=pages, days=days, seed=seed, execution_date=execution_date, captions=captions,
+                invalid_pages=invalid_pages, inactive_pages=inactive_pages, with_settings=with_settings,
+                weekly_batches=not no_late_batches,
+            ),
+            folder,
+        )
+    except ValueError as exc:
+        raise ErosUsageError(str(exc)) from None
+    counts = load_duckdb(database, folder, schema=source_schema())
+    if as_json:
+        click.echo(manifest.to_json())
+        return
+    console.stdout.print(
+        f"generated {pages} pages x {days} days (seed {seed}, execution date {execution_date}) "
+        f"into {database} schema {source_schema()} in {time.monotonic() - started:.1f} s"
+    )
+    for table, rows in counts.items():
+        console.stdout.print(f"  {table}: {rows:,} rows")
+
+
+@main.command(name="demo")
+@click.option("--pages", default=100, show_default=True, type=click.IntRange(min=1))
+@click.option("--days", default=90, show_default=True, type=click.IntRange(min=1))
+@click.option("--seed", default=42, show_default=True, type=int)
+@click.pass_context
+def demo_command(ctx: click.Context, pages: int, days: int, seed: int) -> None:
+    """Generate data, then run the jobs for today in LA and print the summaries."""
+    started = time.monotonic()
+    ctx.invoke(generate_command, pages=pages, days=days, seed=seed, date_text=None, captions=5000,
+               invalid_pages=0, inactive_pages=None, with_settings=False, no_late_batches=False,
+               out_dir=None, as_json=False)
+    project = project_dir()
+    target_name = check_target("local", project)
+    execution_date = parse_execution_date(None)
+    spec = JOBS["daily"]
+    with job_lock(duckdb_path(project).parent / ".locks", spec.job_name):
+        with console.dbt_progress(f"daily automation {execution_date}") as on_event:
+            outcome = run_build_job(spec, project=project, target=target_name, execution_date=execution_date, on_event=on_event)
+    console.print_job_summary(outcome.to_dict())
+    console.stdout.print(f"demo finished in {time.monotonic() - started:.1f} s; warehouse: {duckdb_path(project)}")
+    sys.exit(outcome.exit_code)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,51 @@
+"""Process locks: one run of a job at a time on this machine (filelock).
+
+The lock file sits beside the local warehouse (``warehouse/.locks/<job>.lock``) and a
+sidecar ``.owner`` file says who holds it, so a refused run can name the holder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from eros.errors import ErosRunError
+
+
+@contextlib.contextmanager
+def job_lock(lock_dir: Path, job: str, wait_seconds: float = 0.0) -> Iterator[None]:
+    """Hold the lock of ``job`` for the duration of the block.
+
+    Raises:
+        ErosRunError: when another process holds it (naming pid, host and start time).
+    """
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    path = lock_dir / f"{job}.lock"
+    owner_file = lock_dir / f"{job}.owner"
+    lock = FileLock(str(path))
+    try:
+        lock.acquire(timeout=wait_seconds)
+    except Timeout:
+        holder = "another process"
+        with contextlib.suppress(OSError, ValueError):
+            info = json.loads(owner_file.read_text())
+            holder = f"pid {info['pid']} on {info['host']} since {info['since']}"
+        raise ErosRunError(f"job {job} is already running ({holder})") from None
+    try:
+        owner_file.write_text(json.dumps({
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "since": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        }))
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            owner_file.unlink()
+        lock.release()

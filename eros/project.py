@@ -1,0 +1,118 @@
+"""Where the dbt project, its profiles and the local warehouse live.
+
+The repo root is the dbt project. The CLI finds it from ``EROS_PROJECT_DIR``, else by
+walking up from the working directory to a ``dbt_project.yml`` whose ``name`` is
+``eros``, else next to this package (an editable install from a clone).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import yaml
+
+from eros.errors import ErosUsageError
+
+DEFAULT_DUCKDB_RELATIVE = Path("warehouse") / "eros_warehouse.duckdb"
+
+
+def _is_eros_project(path: Path) -> bool:
+    marker = path / "dbt_project.yml"
+    if not marker.is_file():
+        return False
+    try:
+        return (yaml.safe_load(marker.read_text()) or {}).get("name") == "eros"
+    except yaml.YAMLError:
+        return False
+
+
+def project_dir() -> Path:
+    """Absolute path of the eros dbt project.
+
+    Raises:
+        ErosUsageError: when no eros dbt project can be found.
+    """
+    env = os.environ.get("EROS_PROJECT_DIR")
+    if env:
+        path = Path(env).expanduser().resolve()
+        if not _is_eros_project(path):
+            raise ErosUsageError(f"EROS_PROJECT_DIR={env} is not the eros dbt project (no dbt_project.yml named eros)")
+        return path
+    here = Path.cwd().resolve()
+    for candidate in [here, *here.parents]:
+        if _is_eros_project(candidate):
+            return candidate
+    beside = Path(__file__).resolve().parent.parent
+    if _is_eros_project(beside):
+        return beside
+    raise ErosUsageError("cannot find the eros dbt project: run inside the repo or set EROS_PROJECT_DIR")
+
+
+def duckdb_path(project: Path | None = None) -> Path:
+    """The local DuckDB warehouse file: ``EROS_DUCKDB_PATH`` (relative to the project) or
+    ``<project>/warehouse/eros_warehouse.duckdb``."""
+    project = project or project_dir()
+    env = os.environ.get("EROS_DUCKDB_PATH")
+    path = Path(env).expanduser() if env else DEFAULT_DUCKDB_RELATIVE
+    return path if path.is_absolute() else (project / path).resolve()
+
+
+def profile_targets(project: Path | None = None) -> list[str]:
+    """Names of the targets in the project's ``profiles.yml`` (``eros`` profile)."""
+    project = project or project_dir()
+    data = yaml.safe_load((project / "profiles.yml").read_text()) or {}
+    return sorted((data.get("eros") or {}).get("outputs", {}).keys())
+
+
+def default_target() -> str:
+    """``EROS_TARGET`` or ``local``."""
+    return os.environ.get("EROS_TARGET", "local")
+
+
+def check_target(target: str | None, project: Path | None = None) -> str:
+    """Resolve and validate a target name.
+
+    Raises:
+        ErosUsageError: when the target is not in profiles.yml.
+    """
+    name = target or default_target()
+    known = profile_targets(project)
+    if name not in known:
+        raise ErosUsageError(f"unknown target '{name}' (profiles.yml has: {', '.join(known)})")
+    return name
+
+
+def source_schema() -> str:
+    """Schema of the source tables (``EROS_SOURCE_SCHEMA`` or ``raw``)."""
+    return os.environ.get("EROS_SOURCE_SCHEMA", "raw")
+
+
+def dbt_executable() -> str:
+    """The ``dbt`` executable of this Python environment (falls back to PATH).
+
+    Raises:
+        ErosRunError: when dbt is not installed.
+    """
+    from eros.errors import ErosRunError
+
+    beside = Path(sys.executable).parent / "dbt"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("dbt")
+    if not found:
+        raise ErosRunError("dbt is not installed in this environment (pip install -e . installs it)")
+    return found
+
+
+def dbt_environment(project: Path) -> dict[str, str]:
+    """Environment for dbt subprocesses: the caller's, plus the profile location and an
+    absolute DuckDB path so every process agrees on the warehouse file."""
+    env = dict(os.environ)
+    env["DBT_PROFILES_DIR"] = str(project)
+    env["EROS_DUCKDB_PATH"] = str(duckdb_path(project))
+    env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    env.setdefault("DO_NOT_TRACK", "1")
+    return env

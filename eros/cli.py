@@ -16,7 +16,7 @@ import click
 
 from eros import console
 from eros.errors import ErosRunError, ErosUsageError
-from eros.jobs import EXIT_USAGE, JOBS, parse_execution_date, parse_timestamp, run_build_job
+from eros.jobs import EXIT_USAGE, JOBS, parse_execution_date, parse_timestamp, run_job
 from eros.locks import job_lock
 from eros.project import check_target, duckdb_path, project_dir, source_schema
 
@@ -65,12 +65,23 @@ def run_daily(date_text: str | None, target: str | None, as_of_text: str | None,
     spec = JOBS["daily"]
     with job_lock(duckdb_path(project).parent / ".locks", spec.job_name):
         with console.dbt_progress(f"daily automation {execution_date}", enabled=not as_json) as on_event:
-            outcome = run_build_job(
-                spec, project=project, target=target_name, execution_date=execution_date,
+            outcome = run_job(
+                spec.key, project=project, target=target_name, execution_date=execution_date,
                 as_of=as_of, on_event=on_event,
             )
     _emit(outcome.to_dict(), as_json)
     sys.exit(outcome.exit_code)
+
+
+# --- caption-performance command (issue 4) ---
+
+# --- lock-sweep command (issue 5) ---
+
+# --- health / report commands (issue 6) ---
+
+# --- alerts / monitoring commands (issue 7) ---
+
+# --- schedule / doctor / deploy commands (issue 8) ---
 
 
 @main.command(name="generate")
@@ -121,6 +132,11 @@ def generate_command(
         console.stdout.print(f"  {table}: {rows:,} rows")
 
 
+# Jobs `eros demo` runs after generating data, in order (caption performance feeds the
+# recommendations the daily job's builder uses; the daily job ends with a lock sweep).
+DEMO_SEQUENCE = ["daily"]
+
+
 @main.command(name="demo")
 @click.option("--pages", default=100, show_default=True, type=click.IntRange(min=1))
 @click.option("--days", default=90, show_default=True, type=click.IntRange(min=1))
@@ -135,13 +151,16 @@ def demo_command(ctx: click.Context, pages: int, days: int, seed: int) -> None:
     project = project_dir()
     target_name = check_target("local", project)
     execution_date = parse_execution_date(None)
-    spec = JOBS["daily"]
-    with job_lock(duckdb_path(project).parent / ".locks", spec.job_name):
-        with console.dbt_progress(f"daily automation {execution_date}") as on_event:
-            outcome = run_build_job(spec, project=project, target=target_name, execution_date=execution_date, on_event=on_event)
-    console.print_job_summary(outcome.to_dict())
+    exit_code = 0
+    for key in DEMO_SEQUENCE:
+        spec = JOBS[key]
+        with job_lock(duckdb_path(project).parent / ".locks", spec.job_name):
+            with console.dbt_progress(f"{spec.job_name} {execution_date}") as on_event:
+                outcome = run_job(key, project=project, target=target_name, execution_date=execution_date, on_event=on_event)
+        console.print_job_summary(outcome.to_dict())
+        exit_code = max(exit_code, outcome.exit_code)
     console.stdout.print(f"demo finished in {time.monotonic() - started:.1f} s; warehouse: {duckdb_path(project)}")
-    sys.exit(outcome.exit_code)
+    sys.exit(exit_code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -35,7 +35,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 LA = ZoneInfo("America/Los_Angeles")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 # Column order of each source table (DOMAIN.md "Source tables").
 MASS_MESSAGES_COLUMNS = [

@@ -45,22 +45,35 @@ class JobSpec:
         job_name: ``etl_job_runs.job_name``.
         selector: dbt selector in selectors.yml built by the job (None: run-operation only).
         description: one line for help texts.
+        runner: custom sequencing, called like :func:`run_build_job` minus ``spec``
+            (None: plain ``dbt build --selector``).
     """
 
     key: str
     job_name: str
     selector: str | None
     description: str
+    runner: Callable[..., JobOutcome] | None = None
 
 
-JOBS: dict[str, JobSpec] = {
-    "daily": JobSpec(
+JOBS: dict[str, JobSpec] = {}  # filled below, once JobOutcome exists
+
+
+def _register(*specs: JobSpec) -> None:
+    for spec in specs:
+        JOBS[spec.key] = spec
+
+
+_JOB_SPECS = [
+    JobSpec(
         key="daily",
         job_name="daily_automation",
         selector="daily",
         description="Analyse every page, record failures, queue pages under 80% saturation.",
     ),
-}
+    # --- caption-performance job (issue 4) ---
+    # --- lock-sweep job (issue 5) ---
+]
 
 
 @dataclasses.dataclass
@@ -102,7 +115,7 @@ class JobOutcome:
 
 def today_in_la(now: dt.datetime | None = None) -> dt.date:
     """Business date: today in America/Los_Angeles (DOMAIN.md)."""
-    return (now or dt.datetime.now(dt.timezone.utc)).astimezone(LA).date()
+    return (now or dt.datetime.now(dt.UTC)).astimezone(LA).date()
 
 
 def parse_execution_date(text: str | None) -> dt.date:
@@ -138,7 +151,7 @@ def parse_timestamp(text: str | None, option: str = "--as-of") -> dt.datetime | 
     except ValueError:
         raise ErosUsageError(f"invalid {option} '{text}': expected an ISO timestamp like 2026-03-08T00:30:00-08:00") from None
     if value.tzinfo is not None:
-        value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
     return value
 
 
@@ -207,7 +220,7 @@ def run_build_job(
     """
     if spec.selector is None:
         raise ErosRunError(f"job {spec.key} has no selector")
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     variables = job_variables(execution_date, as_of, extra_vars)
     build = invoke(["build", "--selector", spec.selector], project=project, target=target, variables=variables, on_event=on_event)
     steps = [_step_record(build)]
@@ -221,7 +234,7 @@ def run_build_job(
             steps.append(_step_record(run))
     report = report_job(build.invocation_id, project=project, target=target, variables=variables)
     job_row = report.get("job")
-    duration = (dt.datetime.now(dt.timezone.utc) - started).total_seconds()
+    duration = (dt.datetime.now(dt.UTC) - started).total_seconds()
     if job_row is None:
         raise ErosRunError(f"dbt build did not record the job (exit {build.returncode}): {problem or 'no job row'}")
     status = str(job_row.get("job_status"))
@@ -239,3 +252,20 @@ def run_build_job(
         steps=steps,
         error_message=job_row.get("error_message"),
     )
+
+
+def run_job(key: str, **kwargs: Any) -> JobOutcome:
+    """Run the job ``key`` (see :data:`JOBS`) with :func:`run_build_job`'s keyword args.
+
+    Raises:
+        ErosUsageError: unknown job.
+    """
+    spec = JOBS.get(key)
+    if spec is None:
+        raise ErosUsageError(f"unknown job '{key}' (known: {', '.join(sorted(JOBS))})")
+    if spec.runner is not None:
+        return spec.runner(**kwargs)
+    return run_build_job(spec, **kwargs)
+
+
+_register(*_JOB_SPECS)

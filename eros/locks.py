@@ -42,7 +42,7 @@ def job_lock(lock_dir: Path, job: str, wait_seconds: float = 0.0) -> Iterator[No
         owner_file.write_text(json.dumps({
             "pid": os.getpid(),
             "host": socket.gethostname(),
-            "since": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "since": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }))
         yield
     finally:

@@ -34,6 +34,7 @@ import atexit
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -82,6 +83,10 @@ def default_venv_dir() -> Path:
 
 #: urllib opener that ignores *_proxy environment variables (loopback only).
 _NO_PROXY_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+#: Log lines worth quoting in an error message.
+_ERROR_LINE = re.compile(r"Errno|Error\b|error while|Exception\b|\"level\": \"(error|critical)\"")
 
 
 def _free_port(host: str) -> int:
@@ -189,10 +194,10 @@ class BigQueryEmulator:
                 self._wait_until_ready()
                 return self
             except BaseException as exc:  # incl. KeyboardInterrupt: never leak the process
-                tail = self.log_tail()
+                log_text = self._log_text()
                 self.stop()
                 retryable = isinstance(exc, BigQueryEmulatorError) and (
-                    "address already in use" in tail.lower()
+                    f"{port}): address already in use" in log_text
                 )
                 if attempt < attempts and retryable:
                     continue
@@ -345,18 +350,31 @@ class BigQueryEmulator:
         """
         return f"http://{self.host}:{self.port}"
 
-    def log_tail(self, lines: int = 40) -> str:
-        """Return the last ``lines`` lines of the emulator log ('' if none)."""
+    def _log_text(self, max_bytes: int = 256 * 1024) -> str:
+        """Return (at most the last ``max_bytes`` of) the emulator log."""
         if self._log_path is None or not self._log_path.exists():
             return ""
         with open(self._log_path, "rb") as fh:
             fh.seek(0, os.SEEK_END)
-            fh.seek(max(0, fh.tell() - 64 * 1024))
-            text = fh.read().decode("utf-8", errors="replace")
-        return "\n".join(text.splitlines()[-lines:])
+            fh.seek(max(0, fh.tell() - max_bytes))
+            return fh.read().decode("utf-8", errors="replace")
+
+    def log_tail(self, lines: int = 40) -> str:
+        """Return the last ``lines`` lines of the emulator log ('' if none)."""
+        return "\n".join(self._log_text().splitlines()[-lines:])
 
     def _describe_log(self) -> str:
-        return f"--- last lines of {self._log_path} ---\n{self.log_tail()}"
+        """Error-looking log lines (tracebacks can push them out of the tail) + the tail."""
+        text = self._log_text()
+        key_lines: list[str] = []
+        for line in text.splitlines():
+            if _ERROR_LINE.search(line) and line.strip() not in key_lines:
+                key_lines.append(line.strip())
+        parts = []
+        if key_lines:
+            parts.append("--- error lines ---\n" + "\n".join(key_lines[-10:]))
+        parts.append(f"--- last lines of {self._log_path} ---\n{self.log_tail()}")
+        return "\n".join(parts)
 
     # ---------------------------------------------------------------- clients
 

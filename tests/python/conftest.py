@@ -1,0 +1,95 @@
+"""Shared fixtures: an isolated warehouse per test and the eros CLI as a subprocess.
+
+Every test gets its own DuckDB file (EROS_DUCKDB_PATH) and the session its own dbt
+target/log folders (DBT_TARGET_PATH / DBT_LOG_PATH), so tests never touch the demo
+warehouse and concurrent sessions do not share dbt's partial-parse state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[2]
+EROS = str(Path(sys.executable).parent / "eros")
+# A fixed Wednesday, far from DST switches; tests pass --as-of so "future" is stable.
+EXEC_DATE = dt.date(2026, 6, 17)
+
+
+def as_of_for(execution_date: dt.date) -> str:
+    """A reference 'now' on the execution date in LA (its 03:05 run, roughly): 11:00 UTC."""
+    return f"{execution_date.isoformat()}T11:00:00+00:00"
+
+
+@pytest.fixture(scope="session")
+def dbt_state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("dbt_state")
+
+
+@pytest.fixture
+def eros_env(tmp_path: Path, dbt_state_dir: Path) -> dict[str, str]:
+    """Environment for CLI subprocesses: private warehouse, private dbt target path."""
+    env = dict(os.environ)
+    env["EROS_DUCKDB_PATH"] = str(tmp_path / "warehouse" / "test.duckdb")
+    env["DBT_TARGET_PATH"] = str(dbt_state_dir / "target")
+    env["DBT_LOG_PATH"] = str(dbt_state_dir / "logs")
+    env["EROS_TARGET"] = "local"
+    env.pop("EROS_SOURCE_SCHEMA", None)
+    return env
+
+
+RunEros = Callable[..., subprocess.CompletedProcess]
+
+
+@pytest.fixture
+def run_eros(eros_env: dict[str, str]) -> RunEros:
+    """Run `eros <args>` in the project with the test environment; returns the process."""
+
+    def _run(*args: str, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [EROS, *args], cwd=PROJECT, env=env or eros_env, capture_output=True, text=True, timeout=timeout
+        )
+
+    return _run
+
+
+@pytest.fixture
+def warehouse(eros_env: dict[str, str]) -> Callable[[str], list[tuple[Any, ...]]]:
+    """Read-only SQL against the test's DuckDB file (opened per query, so dbt can write)."""
+
+    def _query(sql: str) -> list[tuple[Any, ...]]:
+        with duckdb.connect(eros_env["EROS_DUCKDB_PATH"], read_only=True) as con:
+            return con.execute(sql).fetchall()
+
+    return _query
+
+
+@pytest.fixture
+def generate(run_eros: RunEros) -> Callable[..., dict[str, Any]]:
+    """`eros generate --json` with small defaults; returns the manifest."""
+
+    def _generate(pages: int = 12, days: int = 45, seed: int = 7, date: dt.date = EXEC_DATE, *extra: str) -> dict[str, Any]:
+        proc = run_eros(
+            "generate", "--pages", str(pages), "--days", str(days), "--seed", str(seed),
+            "--date", date.isoformat(), "--captions", "300", "--json", *extra,
+        )
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout)
+
+    return _generate
+
+
+def run_daily_json(run_eros: RunEros, date: dt.date = EXEC_DATE, *extra: str) -> tuple[int, dict[str, Any] | None, str]:
+    """Run the daily job with --json; returns (exit code, outcome or None, stderr)."""
+    proc = run_eros("run", "daily", "--date", date.isoformat(), "--as-of", as_of_for(date), "--json", *extra)
+    outcome = json.loads(proc.stdout) if proc.stdout.strip().startswith("{") else None
+    return proc.returncode, outcome, proc.stderr

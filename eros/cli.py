@@ -44,6 +44,24 @@ def run_group() -> None:
     """Run one scheduled job now."""
 
 
+def parse_var_items(items: tuple[str, ...]) -> dict[str, Any]:
+    """Parse repeated ``--var NAME=VALUE`` options into dbt vars (VALUE parsed as YAML,
+    so ``true``/``5`` become a bool/int).
+
+    Raises:
+        ErosUsageError: an item without ``=`` or with an empty name.
+    """
+    import yaml
+
+    variables: dict[str, Any] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ErosUsageError(f"invalid --var '{item}': expected NAME=VALUE")
+        variables[name.strip()] = yaml.safe_load(value) if value else ""
+    return variables
+
+
 def _emit(outcome: dict[str, Any], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(outcome, indent=2, default=str))
@@ -56,10 +74,12 @@ def _emit(outcome: dict[str, Any], as_json: bool) -> None:
 @click.option("--target", default=None, help="dbt target from profiles.yml (default: $EROS_TARGET or local).")
 @click.option("--as-of", "as_of_text", metavar="TIMESTAMP", help="Reference 'now' for validation (ISO; default: the run's start).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
-def run_daily(date_text: str | None, target: str | None, as_of_text: str | None, as_json: bool) -> None:
+@click.option("--var", "var_items", multiple=True, metavar="NAME=VALUE", help="Extra dbt var (repeatable), e.g. eros_page_settings_enabled=true.")
+def run_daily(date_text: str | None, target: str | None, as_of_text: str | None, as_json: bool, var_items: tuple[str, ...]) -> None:
     """Daily automation: per-page analysis, errors, circuit breaker, queue, job row, alerts."""
     execution_date = parse_execution_date(date_text)
     as_of = parse_timestamp(as_of_text)
+    extra_vars = parse_var_items(var_items)
     project = project_dir()
     target_name = check_target(target, project)
     spec = JOBS["daily"]
@@ -67,7 +87,7 @@ def run_daily(date_text: str | None, target: str | None, as_of_text: str | None,
         with console.dbt_progress(f"daily automation {execution_date}", enabled=not as_json) as on_event:
             outcome = run_job(
                 spec.key, project=project, target=target_name, execution_date=execution_date,
-                as_of=as_of, on_event=on_event,
+                as_of=as_of, extra_vars=extra_vars, on_event=on_event,
             )
     _emit(outcome.to_dict(), as_json)
     sys.exit(outcome.exit_code)

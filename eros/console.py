@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from eros.dbt_invoke import DbtEvent
+from eros.dbt_invoke import RESULT_EVENTS, DbtEvent
 
 STATUS_STYLES = {
     "SUCCESS": "green",
@@ -51,12 +51,12 @@ def dbt_progress(label: str, enabled: bool = True) -> Iterator[Any]:
     task = progress.add_task(label, total=None, current="")
 
     def on_event(event: DbtEvent) -> None:
-        if event.name == "ConcurrencyLine" and event.data.get("node_count"):
-            progress.update(task, total=int(event.data["node_count"]))
-        elif event.name == "NodeStart":
+        if event.name == "LogStartLine":
             node = event.data.get("node_info", {}) or {}
+            if event.data.get("total"):
+                progress.update(task, total=int(event.data["total"]))
             progress.update(task, current=node.get("node_name", ""))
-        elif event.name == "NodeFinished":
+        elif event.name in RESULT_EVENTS and event.name != "LogHookEndLine":
             progress.advance(task)
 
     with progress:

@@ -22,6 +22,11 @@ from eros.errors import ErosRunError
 from eros.project import dbt_environment, dbt_executable
 
 JSON_MARKER = "EROS_JSON "
+# Info-level events that close a node (NodeFinished is debug-level and not emitted).
+RESULT_EVENTS = frozenset({
+    "LogModelResult", "LogTestResult", "LogSeedResult", "LogSnapshotResult", "SkippingDetails",
+    "LogHookEndLine", "LogNodeNoOpResult", "LogFunctionResult",
+})
 
 
 @dataclasses.dataclass
@@ -143,16 +148,16 @@ def invoke(
             data = event.get("data", {}) or {}
             invocation_id = invocation_id or info.get("invocation_id")
             dbt_event = DbtEvent(info.get("name", ""), info.get("level", ""), info.get("msg", "") or "", data)
-            if dbt_event.name == "NodeFinished":
+            if dbt_event.name in RESULT_EVENTS and "node_info" in data:
                 node = data.get("node_info", {}) or {}
-                result = data.get("run_result", {}) or {}
+                status = str(node.get("node_status") or data.get("status") or "").lower()
                 nodes.append(NodeResult(
                     unique_id=node.get("unique_id", ""),
                     name=node.get("node_name", ""),
                     resource_type=node.get("resource_type", ""),
-                    status=str(result.get("status") or node.get("node_status") or ""),
-                    message=result.get("message"),
-                    execution_time=result.get("execution_time"),
+                    status="skipped" if dbt_event.name == "SkippingDetails" else status,
+                    message=data.get("result_message") or (dbt_event.msg if status in ("error", "fail") else None),
+                    execution_time=data.get("execution_time"),
                 ))
             elif dbt_event.name == "ShowNode" and "preview" in data:
                 preview = data["preview"]

@@ -97,6 +97,30 @@ def run_daily(date_text: str | None, target: str | None, as_of_text: str | None,
 
 # --- lock-sweep command (issue 5) ---
 
+
+@run_group.command(name="lock-sweep")
+@click.option("--as-of", "as_of_text", metavar="TIMESTAMP",
+              help="The sweep's 'now' (ISO; UTC unless it has an offset). 'Today' is its America/Los_Angeles date. Default: now.")
+@click.option("--dry-run", is_flag=True, help="Show what would be deactivated, by reason; change nothing and record no job.")
+@click.option("--target", default=None, help="dbt target from profiles.yml (default: $EROS_TARGET or local).")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+def run_lock_sweep(as_of_text: str | None, dry_run: bool, target: str | None, as_json: bool) -> None:
+    """Lock sweep: deactivate PAST_SEND_DATE and STALE_7DAY locks in one transaction, log it, alert on bloat."""
+    as_of = parse_timestamp(as_of_text)
+    project = project_dir()
+    target_name = check_target(target, project)
+    spec = JOBS["lock-sweep"]
+    label = "lock sweep (dry run)" if dry_run else "lock sweep"
+    with job_lock(duckdb_path(project).parent / ".locks", spec.job_name):
+        with console.dbt_progress(label, enabled=not as_json) as on_event:
+            outcome = run_job(spec.key, project=project, target=target_name, as_of=as_of, dry_run=dry_run, on_event=on_event)
+    result = outcome.to_dict()
+    by_page = result["counts"].pop("by_page", None) if dry_run and not as_json else None
+    _emit(result, as_json)
+    for row in by_page or []:
+        console.stdout.print(f"  {row['page_name']}: {row['locks_expired_past_date']} PAST_SEND_DATE, {row['locks_expired_stale']} STALE_7DAY")
+    sys.exit(outcome.exit_code)
+
 # --- health / report commands (issue 6) ---
 
 # --- alerts / monitoring commands (issue 7) ---

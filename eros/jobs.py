@@ -59,6 +59,13 @@ class JobSpec:
 JOBS: dict[str, JobSpec] = {}  # filled below, once JobOutcome exists
 
 
+def _lock_sweep_module() -> Any:
+    """eros.lock_sweep, imported on first use (it imports this module)."""
+    import eros.lock_sweep
+
+    return eros.lock_sweep
+
+
 def _register(*specs: JobSpec) -> None:
     for spec in specs:
         JOBS[spec.key] = spec
@@ -69,10 +76,19 @@ _JOB_SPECS = [
         key="daily",
         job_name="daily_automation",
         selector="daily",
-        description="Analyse every page, record failures, queue pages under 80% saturation.",
+        description="Analyse every page, record failures, queue pages under 80% saturation, then sweep locks.",
+        # ends with the lock sweep (issue 5); imported lazily: eros.lock_sweep imports this module
+        runner=lambda **kwargs: _lock_sweep_module().run_daily_with_sweep(**kwargs),
     ),
     # --- caption-performance job (issue 4) ---
     # --- lock-sweep job (issue 5) ---
+    JobSpec(
+        key="lock-sweep",
+        job_name="lock_sweep",
+        selector="lock_sweep",
+        description="Deactivate past-date and stale caption locks in one transaction; log the sweep, alert on bloat.",
+        runner=lambda **kwargs: _lock_sweep_module().run_lock_sweep_job(**kwargs),
+    ),
 ]
 
 

@@ -126,7 +126,9 @@ BUMP_TEXTS = [
     "did you see my last message", "happy weekend", "im bored entertain me",
     "new post on my wall go check it", "who wants to chat tonight",
 ]
-PERTURB_SYMBOLS = ["!", "!!", "...", " :)", " <3", " 🔥", " 💕", "?!", " 😘", " ~"]
+# Symbols only: a digit (as in "<3") survives normalisation and would make a perturbed
+# text unmatchable while the manifest counts it as matchable.
+PERTURB_SYMBOLS = ["!", "!!", "...", " :)", " ♡", " 🔥", " 💕", "?!", " 😘", " ~"]
 
 
 @dataclasses.dataclass
@@ -415,6 +417,8 @@ def generate(config: GenerationConfig, out_dir: Path) -> GenerationManifest:
                         text = _perturb(rng, str(caption["caption_text"]))
                         caption_id = None
                         ppv_matchable += 1
+                        if normalise_caption_text(text) != normalise_caption_text(str(caption["caption_text"])):  # pragma: no cover
+                            raise AssertionError("a perturbation changed the caption's normal form")
                     else:
                         text = f"custom request for {name} number {rng.randint(1, 10**6)} ✨"
                         caption_id = None

@@ -24,6 +24,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check eros tests
+	$(BIN)/sqlfluff lint models
 
 clean:
 	rm -rf target logs warehouse test-output

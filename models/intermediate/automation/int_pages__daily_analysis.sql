@@ -39,7 +39,8 @@ pages as (
 
     select page_name from message_metrics
     union distinct
-    select page_name from settings where page_name is not null
+    select page_name from settings
+    where page_name is not null
 
 ),
 
@@ -109,14 +110,14 @@ capped as (
         classified.*,
         case classified.page_tier
             {%- for tier, cap in caps.items() %}
-            when '{{ tier }}' then {{ cap }}
+                when '{{ tier }}' then {{ cap }}
             {%- endfor %}
         end as tier_daily_send_cap,
         coalesce(
             classified.settings_daily_send_cap,
             case classified.page_tier
                 {%- for tier, cap in caps.items() %}
-                when '{{ tier }}' then {{ cap }}
+                    when '{{ tier }}' then {{ cap }}
                 {%- endfor %}
             end
         ) as daily_send_cap,

@@ -33,12 +33,12 @@ run_errors as (
 ),
 
 {% if is_incremental() %}
-already_queued as (
+    already_queued as (
 
-    select page_name from {{ this }}
-    where execution_date = {{ eros_execution_date_sql() }}
+        select page_name from {{ this }}
+        where execution_date = {{ eros_execution_date_sql() }}
 
-),
+    ),
 {% endif %}
 
 candidates as (
@@ -51,14 +51,14 @@ candidates as (
     left join run_errors
         on analysis.page_name = run_errors.page_name
     {% if is_incremental() %}
-    left join already_queued
-        on analysis.page_name = already_queued.page_name
+        left join already_queued
+            on analysis.page_name = already_queued.page_name
     {% endif %}
     where
         analysis.needs_schedule
         and run_errors.page_name is null
         {% if is_incremental() %}
-        and already_queued.page_name is null
+            and already_queued.page_name is null
         {% endif %}
 
 ),

@@ -29,20 +29,20 @@ select * from final
 
 {% else %}
 
-with
+    with
 
-final as (
+    final as (
 
-    select
-        cast(null as {{ dbt.type_string() }}) as page_name,
-        cast(null as {{ dbt.type_string() }}) as time_zone,
-        cast(null as {{ dbt.type_string() }}) as page_type,
-        cast(null as {{ dbt.type_bigint() }}) as daily_send_cap,
-        cast(null as {{ dbt.type_boolean() }}) as is_active
+        select
+            cast(null as {{ dbt.type_string() }}) as page_name,
+            cast(null as {{ dbt.type_string() }}) as time_zone,
+            cast(null as {{ dbt.type_string() }}) as page_type,
+            cast(null as {{ dbt.type_bigint() }}) as daily_send_cap,
+            cast(null as {{ dbt.type_boolean() }}) as is_active
 
-)
+    )
 
-select * from final
-where 1 = 0
+    select * from final
+    where 1 = 0
 
 {% endif %}

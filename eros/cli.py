@@ -95,6 +95,31 @@ def run_daily(date_text: str | None, target: str | None, as_of_text: str | None,
 
 # --- caption-performance command (issue 4) ---
 
+
+@run_group.command(name="caption-performance")
+@click.option("--date", "date_text", metavar="YYYY-MM-DD", help="Execution date (default: today in America/Los_Angeles).")
+@click.option("--target", default=None, help="dbt target from profiles.yml (default: $EROS_TARGET or local).")
+@click.option("--as-of", "as_of_text", metavar="TIMESTAMP", help="Reference 'now' for validation (ISO; default: the run's start).")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@click.option("--var", "var_items", multiple=True, metavar="NAME=VALUE", help="Extra dbt var (repeatable), e.g. caption_recommendation_seed=7.")
+def run_caption_performance(date_text: str | None, target: str | None, as_of_text: str | None, as_json: bool, var_items: tuple[str, ...]) -> None:
+    """Caption performance (every 6 h): attribution, daily grain, caption_bandit_stats, caption_recommendations, job row, alerts."""
+    execution_date = parse_execution_date(date_text)
+    as_of = parse_timestamp(as_of_text)
+    extra_vars = parse_var_items(var_items)
+    project = project_dir()
+    target_name = check_target(target, project)
+    spec = JOBS["caption-performance"]
+    with job_lock(duckdb_path(project).parent / ".locks", spec.job_name):
+        with console.dbt_progress(f"caption performance {execution_date}", enabled=not as_json) as on_event:
+            outcome = run_job(
+                spec.key, project=project, target=target_name, execution_date=execution_date,
+                as_of=as_of, extra_vars=extra_vars, on_event=on_event,
+            )
+    _emit(outcome.to_dict(), as_json)
+    sys.exit(outcome.exit_code)
+
+
 # --- lock-sweep command (issue 5) ---
 
 
@@ -178,7 +203,7 @@ def generate_command(
 
 # Jobs `eros demo` runs after generating data, in order (caption performance feeds the
 # recommendations the daily job's builder uses; the daily job ends with a lock sweep).
-DEMO_SEQUENCE = ["daily"]
+DEMO_SEQUENCE = ["caption-performance", "daily"]
 
 
 @main.command(name="demo")

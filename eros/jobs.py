@@ -81,6 +81,12 @@ _JOB_SPECS = [
         runner=lambda **kwargs: _lock_sweep_module().run_daily_with_sweep(**kwargs),
     ),
     # --- caption-performance job (issue 4) ---
+    JobSpec(
+        key="caption-performance",
+        job_name="caption_performance",
+        selector="caption_performance",
+        description="Attribute PPV messages to captions, merge the daily grain, recompute caption_bandit_stats and recommendations.",
+    ),
     # --- lock-sweep job (issue 5) ---
     JobSpec(
         key="lock-sweep",

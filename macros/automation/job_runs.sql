@@ -105,6 +105,8 @@
     {% endif %}
     {% if job == 'daily_automation' %}
         {% do eros_finish_daily_job(results) %}
+    {% elif job == 'caption_performance' %}
+        {% do eros_finish_caption_job(results) %}
     {% else %}
         {% do eros_finish_generic_job(job, results) %}
     {% endif %}
@@ -285,13 +287,17 @@
             {% do report.alerts.append(eros_jsonable_row(table.column_names, row)) %}
         {% endfor %}
     {% endif %}
+    {% set job_name = (report.job or {}).get('job_name') %}
+    {% if job_name == 'caption_performance' %}
+        {% do report.counts.update(eros_caption_job_counts(job_id)) %}
+    {% endif %}
     {% set analysis = eros_model_relation('page_daily_analysis') %}
-    {% if analysis is not none %}
+    {% if analysis is not none and job_name != 'caption_performance' %}
         {% set table = run_query("select cast(count(*) as " ~ dbt.type_bigint() ~ ") as pages_analysed, cast(coalesce(sum(case when is_active then 1 else 0 end), 0) as " ~ dbt.type_bigint() ~ ") as pages_active, cast(coalesce(sum(case when needs_schedule then 1 else 0 end), 0) as " ~ dbt.type_bigint() ~ ") as pages_below_threshold from " ~ analysis ~ " where job_id = " ~ eros_sql_string(job_id)) %}
         {% do report.counts.update(eros_jsonable_row(table.column_names, table.rows[0])) %}
     {% endif %}
     {% set queue = eros_model_relation('schedule_generation_queue') %}
-    {% if queue is not none %}
+    {% if queue is not none and job_name != 'caption_performance' %}
         {% set table = run_query("select cast(coalesce(sum(case when queued_by_job_id = " ~ eros_sql_string(job_id) ~ " then 1 else 0 end), 0) as " ~ dbt.type_bigint() ~ ") as pages_queued, cast(count(*) as " ~ dbt.type_bigint() ~ ") as queue_rows_for_date, cast(coalesce(sum(case when status = 'PENDING' then 1 else 0 end), 0) as " ~ dbt.type_bigint() ~ ") as queue_pending_for_date from " ~ queue ~ " where execution_date = " ~ eros_execution_date_sql()) %}
         {% do report.counts.update(eros_jsonable_row(table.column_names, table.rows[0])) %}
     {% endif %}

@@ -275,7 +275,7 @@
     {% set report = {'job': none, 'alerts': [], 'counts': {}} %}
     {% set runs = eros_model_relation('etl_job_runs') %}
     {% if runs is not none %}
-        {% set table = run_query("select job_id, job_name, cast(job_start_time as " ~ dbt.type_string() ~ ") as job_start_time, cast(job_end_time as " ~ dbt.type_string() ~ ") as job_end_time, job_status, cast(execution_date as " ~ dbt.type_string() ~ ") as execution_date, creators_processed, creators_failed, error_message, job_duration_seconds from " ~ runs ~ " where job_id = " ~ eros_sql_string(job_id)) %}
+        {% set table = run_query("select job_id, job_name, " ~ eros_timestamp_text('job_start_time') ~ " as job_start_time, " ~ eros_timestamp_text('job_end_time') ~ " as job_end_time, job_status, cast(execution_date as " ~ dbt.type_string() ~ ") as execution_date, creators_processed, creators_failed, error_message, job_duration_seconds from " ~ runs ~ " where job_id = " ~ eros_sql_string(job_id)) %}
         {% for row in table.rows %}
             {% do report.update({'job': eros_jsonable_row(table.column_names, row)}) %}
         {% endfor %}

@@ -14,7 +14,8 @@
 
 
 {#- A Python value as a SQL string literal (NULL for none). DuckDB doubles single quotes;
-    BigQuery escapes with backslashes. -#}
+    BigQuery escapes with backslashes, and a quoted BigQuery string may not hold a raw line
+    break, so newlines and carriage returns are written as the escapes \n and \r. -#}
 {% macro eros_sql_string(value) -%}
     {%- if value is none -%}
         null
@@ -28,5 +29,5 @@
 {%- endmacro %}
 
 {% macro bigquery__eros_sql_string(text) -%}
-    '{{ text | replace("\\", "\\\\") | replace("'", "\\'") | replace("\n", " ") }}'
+    '{{ text | replace("\\", "\\\\") | replace("'", "\\'") | replace("\n", "\\n") | replace("\r", "\\r") }}'
 {%- endmacro %}

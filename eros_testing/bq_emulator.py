@@ -25,7 +25,9 @@ dbt-bigquery reaches the emulator with a profile target such as::
     dataset: <dataset>
     api_endpoint: <emu.endpoint>
 
-(see :meth:`BigQueryEmulator.dbt_target`).
+(see :meth:`BigQueryEmulator.dbt_target`). The project's own ``bq_emulator`` target
+reads ``EROS_BQ_API_ENDPOINT`` / ``EROS_BQ_PROJECT`` / ``EROS_BQ_DATASET``;
+:meth:`BigQueryEmulator.dbt_env` returns those variables for this emulator.
 """
 
 from __future__ import annotations
@@ -415,6 +417,27 @@ class BigQueryEmulator:
             "threads": threads,
             "job_retries": 0,
             "job_execution_timeout_seconds": 120,
+        }
+
+    def dbt_env(self, dataset: str, *, source_dataset: str = "raw") -> dict[str, str]:
+        """Environment variables that point the ``bq_emulator`` target of the project's
+        profiles.yml (and the ``eros`` CLI) at this emulator.
+
+        Args:
+            dataset: dataset the models build into (``EROS_BQ_DATASET``).
+            source_dataset: dataset holding the source tables (``EROS_SOURCE_SCHEMA``).
+
+        Returns:
+            ``EROS_TARGET``, ``EROS_BQ_API_ENDPOINT``, ``EROS_BQ_PROJECT``,
+            ``EROS_BQ_DATASET`` and ``EROS_SOURCE_SCHEMA`` to merge into a subprocess
+            environment.
+        """
+        return {
+            "EROS_TARGET": "bq_emulator",
+            "EROS_BQ_API_ENDPOINT": self.endpoint,
+            "EROS_BQ_PROJECT": self.project,
+            "EROS_BQ_DATASET": dataset,
+            "EROS_SOURCE_SCHEMA": source_dataset,
         }
 
     # ------------------------------------------------------------ convenience

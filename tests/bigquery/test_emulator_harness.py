@@ -1,13 +1,13 @@
 """Tests for eros_testing.bq_emulator against a real bqemulator process.
 
-Needs the emulator virtualenv (``bash scripts/bqemulator_setup.sh``). Without
-it the emulator tests are skipped, unless BQEMU_REQUIRED=1 makes them fail.
+Needs the emulator virtualenv: the session fixture ``bqemu_venv`` (conftest.py) runs
+scripts/bqemulator_setup.sh when it is missing, and the tests fail (never skip) when
+it cannot be installed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import socket
 import stat
 from collections.abc import Iterator
@@ -15,16 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from eros_testing.bq_emulator import BigQueryEmulator, BigQueryEmulatorError, default_venv_dir
+from eros_testing.bq_emulator import BigQueryEmulator, BigQueryEmulatorError
 
 PROJECT = "of-scheduler-proj"
 DATASET = "harness_ds"
 
-_HAVE_EMULATOR = (default_venv_dir() / "bin" / "bqemulator").exists()
-needs_emulator = pytest.mark.skipif(
-    not _HAVE_EMULATOR and os.environ.get("BQEMU_REQUIRED") != "1",
-    reason=f"no emulator at {default_venv_dir()}; run scripts/bqemulator_setup.sh",
-)
+needs_emulator = pytest.mark.usefixtures("bqemu_venv")
 
 CSV_TEXT = (
     "ts,amount,qty,is_paid,day,name\n"
@@ -43,9 +39,9 @@ SCHEMA = [
 
 
 @pytest.fixture(scope="module")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BigQueryEmulator]:
+def emulator(bqemu_venv: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BigQueryEmulator]:
     log = tmp_path_factory.mktemp("bqemu") / "emulator.log"
-    with BigQueryEmulator(project=PROJECT, log_path=log) as emu:
+    with BigQueryEmulator(project=PROJECT, venv_dir=bqemu_venv, log_path=log) as emu:
         yield emu
     assert not emu.is_running
 

@@ -5,8 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CONSTRAINTS := requirements/constraints.txt
+# BigQuery emulator for the tests/bigquery tier, in its own virtualenv (issue 3).
+BQEMU_VENV ?= .venv-bqemu
+export BQEMU_VENV
+BQEMU_STAMP := $(BQEMU_VENV)/.installed
 
-.PHONY: demo test install lint clean
+.PHONY: demo test install bqemu lint clean
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,10 +20,16 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 
 install: $(STAMP)
 
+$(BQEMU_STAMP): scripts/bqemulator_setup.sh
+	bash scripts/bqemulator_setup.sh
+	touch $(BQEMU_STAMP)
+
+bqemu: $(BQEMU_STAMP)
+
 demo: $(STAMP)
 	$(BIN)/eros demo
 
-test: $(STAMP)
+test: $(STAMP) $(BQEMU_STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

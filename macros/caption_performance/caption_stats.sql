@@ -184,3 +184,46 @@
         'predicate_from_days': -1 * (lookback + catchup),
     }) }}
 {% endmacro %}
+
+
+{#- A SELECT of (group_column, value_column): for each group of `relation`, the `n` rows
+    with the smallest `order_column` (ties broken by value_column). Memory-bounded top-N
+    per group: DuckDB min_by(x, key, n), BigQuery array_agg(... order by ... limit n);
+    the default is a window row_number. -#}
+{% macro eros_top_n_per_group(relation, group_column, value_column, order_column, n) -%}
+    {{ return(adapter.dispatch('eros_top_n_per_group', 'eros')(relation, group_column, value_column, order_column, n | int)) }}
+{%- endmacro %}
+
+{% macro default__eros_top_n_per_group(relation, group_column, value_column, order_column, n) -%}
+    select {{ group_column }}, {{ value_column }}
+    from (
+        select
+            {{ group_column }},
+            {{ value_column }},
+            row_number() over (partition by {{ group_column }} order by {{ order_column }}, {{ value_column }}) as top_rank
+        from {{ relation }}
+    ) as ranked_rows
+    where top_rank <= {{ n }}
+{%- endmacro %}
+
+{% macro duckdb__eros_top_n_per_group(relation, group_column, value_column, order_column, n) -%}
+    select
+        {{ group_column }},
+        unnest(min_by({{ value_column }}, ({{ order_column }}, {{ value_column }}), {{ n }})) as {{ value_column }}
+    from {{ relation }}
+    group by {{ group_column }}
+{%- endmacro %}
+
+{% macro bigquery__eros_top_n_per_group(relation, group_column, value_column, order_column, n) -%}
+    select
+        grouped.{{ group_column }},
+        picked as {{ value_column }}
+    from (
+        select
+            {{ group_column }},
+            array_agg({{ value_column }} order by {{ order_column }}, {{ value_column }} limit {{ n }}) as picks
+        from {{ relation }}
+        group by {{ group_column }}
+    ) as grouped
+    cross join unnest(grouped.picks) as picked
+{%- endmacro %}

@@ -9,8 +9,9 @@
   locked by the page recently: no assignment row of the page (active or not) on a caption
   with the same normalised text whose assigned_date or scheduled_send_date is on or after
   execution_date - caption_recommendation_lock_days (default 7; upcoming sends included).
-  Ids sharing a normalised text are offered once per page: the one with the most decayed
-  observations for the page, then the lowest caption_id.
+  Ids sharing a normalised text are offered once per page: among ids the page has
+  statistics for, the one with the most decayed observations, then the lowest caption_id;
+  a text the page never used is offered under its lowest usable caption_id.
   Selection (N = caption_recommendation_count, share = caption_recommendation_exploration_share):
   - EXPLOIT: candidates with n >= caption_exploration_max_observations (n = decayed
     observations, see caption_bandit_stats), best Wilson lower bound first (then avg_emv,
@@ -68,20 +69,21 @@ pages as (
 
 ),
 
-usable_captions as (
+bank_keyed as (
 
     select
         caption_id,
         caption_text,
         coalesce(normalised_text, cast(caption_id as {{ dbt.type_string() }})) as text_key,
         price_tier,
-        content_category
+        content_category,
+        (
+            usage_status in (
+                {%- for status in statuses %}{{ eros_sql_string(status) }}{{ ", " if not loop.last }}{% endfor -%}
+            )
+            and coalesce(price_tier, '') != 'bump'
+        ) as is_usable
     from bank
-    where
-        usage_status in (
-            {%- for status in statuses %}{{ eros_sql_string(status) }}{{ ", " if not loop.last }}{% endfor -%}
-        )
-        and coalesce(price_tier, '') != 'bump'
 
 ),
 
@@ -89,74 +91,150 @@ locked_texts as (
 
     select distinct
         locks.page_name,
-        coalesce(bank.normalised_text, {{ eros_normalise_caption_text('locks.caption_text') }}) as text_key
+        coalesce(bank_keyed.text_key, {{ eros_normalise_caption_text('locks.caption_text') }}) as text_key
     from locks
-    left join bank
-        on locks.caption_id = bank.caption_id
+    left join bank_keyed
+        on locks.caption_id = bank_keyed.caption_id
 
 ),
 
-candidates as (
+-- captions the page has statistics for (any status): their texts are "seen" by the page
+seen as (
 
     select
-        pages.page_name,
-        usable_captions.caption_id,
-        usable_captions.caption_text,
-        usable_captions.text_key,
-        usable_captions.price_tier,
-        usable_captions.content_category,
+        stats.page_name,
+        stats.caption_id,
+        bank_keyed.text_key,
+        bank_keyed.is_usable,
         stats.confidence_lower_bound,
         stats.confidence_upper_bound,
         stats.exploration_score,
         stats.avg_emv,
         stats.total_observations,
         stats.performance_percentile,
-        coalesce(stats.successes + stats.failures - 2, 0) as decayed_observations
-    from pages
-    cross join usable_captions
-    left join locked_texts
-        on pages.page_name = locked_texts.page_name
-        and usable_captions.text_key = locked_texts.text_key
-    left join stats
-        on pages.page_name = stats.page_name
-        and usable_captions.caption_id = stats.caption_id
-    where locked_texts.page_name is null
+        stats.successes + stats.failures - 2 as decayed_observations
+    from stats
+    inner join pages
+        on stats.page_name = pages.page_name
+    inner join bank_keyed
+        on stats.caption_id = bank_keyed.caption_id
 
 ),
 
-one_per_text as (
+-- one usable id per (page, text) among seen captions: most decayed observations, then lowest id
+seen_candidates as (
 
     select *
     from (
         select
-            candidates.*,
+            seen.*,
             row_number() over (
-                partition by page_name, text_key
-                order by decayed_observations desc, caption_id
+                partition by seen.page_name, seen.text_key
+                order by seen.decayed_observations desc, seen.caption_id
             ) as text_rank
-        from candidates
-    ) as ranked_texts
+        from seen
+        left join locked_texts
+            on seen.page_name = locked_texts.page_name
+            and seen.text_key = locked_texts.text_key
+        where
+            seen.is_usable
+            and locked_texts.page_name is null
+    ) as ranked_seen
     where text_rank = 1
+
+),
+
+seen_texts as (
+
+    select distinct page_name, text_key from seen
+    where is_usable
+
+),
+
+-- never-observed texts: one usable id per text (the lowest), for every page
+unseen_captions as (
+
+    select
+        text_key,
+        min(caption_id) as caption_id
+    from bank_keyed
+    where is_usable
+    group by text_key
+
+),
+
+unseen_candidates as (
+
+    select
+        pages.page_name,
+        unseen_captions.caption_id,
+        {{ dbt.hash(dbt.concat([eros_sql_string(seed | string), "'|'", 'pages.page_name', "'|'", 'cast(unseen_captions.caption_id as ' ~ dbt.type_string() ~ ')'])) }} as explore_hash
+    from pages
+    cross join unseen_captions
+    left join seen_texts
+        on pages.page_name = seen_texts.page_name
+        and unseen_captions.text_key = seen_texts.text_key
+    left join locked_texts
+        on pages.page_name = locked_texts.page_name
+        and unseen_captions.text_key = locked_texts.text_key
+    where
+        seen_texts.page_name is null
+        and locked_texts.page_name is null
+
+),
+
+-- only the first N of them by hash can ever be picked
+unseen_top as (
+
+    {{ eros_top_n_per_group('unseen_candidates', 'page_name', 'caption_id', 'explore_hash', top_n) }}
+
+),
+
+candidates as (
+
+    select
+        page_name,
+        caption_id,
+        confidence_lower_bound,
+        confidence_upper_bound,
+        exploration_score,
+        avg_emv,
+        total_observations,
+        performance_percentile,
+        decayed_observations
+    from seen_candidates
+    union all
+    select
+        page_name,
+        caption_id,
+        cast(0 as {{ eros_type_float() }}) as confidence_lower_bound,
+        cast(1 as {{ eros_type_float() }}) as confidence_upper_bound,
+        cast(1 as {{ eros_type_float() }}) as exploration_score,
+        cast(null as {{ eros_type_float() }}) as avg_emv,
+        cast(0 as {{ dbt.type_bigint() }}) as total_observations,
+        cast(null as {{ eros_type_float() }}) as performance_percentile,
+        cast(0 as {{ eros_type_float() }}) as decayed_observations
+    from unseen_top
 
 ),
 
 ranked as (
 
     select
-        one_per_text.*,
-        decayed_observations >= {{ min_obs }} as is_exploit,
+        candidates.*,
+        candidates.decayed_observations >= {{ min_obs }} as is_exploit,
         row_number() over (
-            partition by page_name, decayed_observations >= {{ min_obs }}
+            partition by candidates.page_name, candidates.decayed_observations >= {{ min_obs }}
             order by
-                case when decayed_observations >= {{ min_obs }} then confidence_lower_bound end desc,
-                case when decayed_observations >= {{ min_obs }} then avg_emv end desc,
+                case when candidates.decayed_observations >= {{ min_obs }} then candidates.confidence_lower_bound end desc,
+                case when candidates.decayed_observations >= {{ min_obs }} then candidates.avg_emv end desc,
                 case
-                    when decayed_observations < {{ min_obs }}
-                        then {{ dbt.hash(dbt.concat([eros_sql_string(seed | string), "'|'", 'page_name', "'|'", 'cast(caption_id as ' ~ dbt.type_string() ~ ')'])) }}
+                    when candidates.decayed_observations < {{ min_obs }}
+                        then {{ dbt.hash(dbt.concat([eros_sql_string(seed | string), "'|'", 'candidates.page_name', "'|'", 'cast(candidates.caption_id as ' ~ dbt.type_string() ~ ')'])) }}
                 end,
-                caption_id
+                candidates.caption_id
         ) as list_rank
-    from one_per_text
+    from candidates
 
 ),
 
@@ -176,7 +254,10 @@ quotas as (
     select
         page_name,
         least(explore_available, greatest({{ explore_quota }}, {{ top_n }} - exploit_available)) as explore_slots,
-        least(exploit_available, {{ top_n }} - least(explore_available, greatest({{ explore_quota }}, {{ top_n }} - exploit_available))) as exploit_slots
+        least(
+            exploit_available,
+            {{ top_n }} - least(explore_available, greatest({{ explore_quota }}, {{ top_n }} - exploit_available))
+        ) as exploit_slots
     from list_sizes
 
 ),
@@ -187,7 +268,7 @@ picked as (
         ranked.*,
         -- relative position in its own list, for interleaving
         cast(ranked.list_rank as {{ eros_type_float() }})
-            / case when ranked.is_exploit then quotas.exploit_slots else quotas.explore_slots end as slot_position
+        / case when ranked.is_exploit then quotas.exploit_slots else quotas.explore_slots end as slot_position
     from ranked
     inner join quotas
         on ranked.page_name = quotas.page_name
@@ -201,26 +282,28 @@ final as (
 
     select
         {{ eros_execution_date_sql() }} as execution_date,
-        cast(page_name as {{ dbt.type_string() }}) as page_name,
+        cast(picked.page_name as {{ dbt.type_string() }}) as page_name,
         cast(row_number() over (
-            partition by page_name
-            order by slot_position, case when is_exploit then 0 else 1 end, list_rank
+            partition by picked.page_name
+            order by picked.slot_position, case when picked.is_exploit then 0 else 1 end, picked.list_rank
         ) as {{ dbt.type_bigint() }}) as recommendation_rank,
-        cast(caption_id as {{ dbt.type_bigint() }}) as caption_id,
-        cast(caption_text as {{ dbt.type_string() }}) as caption_text,
-        cast(price_tier as {{ dbt.type_string() }}) as price_tier,
-        cast(content_category as {{ dbt.type_string() }}) as content_category,
-        cast(case when is_exploit then 'EXPLOIT' else 'EXPLORE' end as {{ dbt.type_string() }}) as selection_reason,
-        cast(coalesce(confidence_lower_bound, 0) as {{ eros_type_float() }}) as confidence_lower_bound,
-        cast(coalesce(confidence_upper_bound, 1) as {{ eros_type_float() }}) as confidence_upper_bound,
-        cast(coalesce(exploration_score, 1) as {{ eros_type_float() }}) as exploration_score,
-        cast(avg_emv as {{ eros_type_float() }}) as avg_emv,
-        cast(coalesce(total_observations, 0) as {{ dbt.type_bigint() }}) as total_observations,
-        cast(performance_percentile as {{ eros_type_float() }}) as performance_percentile,
+        cast(picked.caption_id as {{ dbt.type_bigint() }}) as caption_id,
+        cast(bank_keyed.caption_text as {{ dbt.type_string() }}) as caption_text,
+        cast(bank_keyed.price_tier as {{ dbt.type_string() }}) as price_tier,
+        cast(bank_keyed.content_category as {{ dbt.type_string() }}) as content_category,
+        cast(case when picked.is_exploit then 'EXPLOIT' else 'EXPLORE' end as {{ dbt.type_string() }}) as selection_reason,
+        cast(picked.confidence_lower_bound as {{ eros_type_float() }}) as confidence_lower_bound,
+        cast(picked.confidence_upper_bound as {{ eros_type_float() }}) as confidence_upper_bound,
+        cast(picked.exploration_score as {{ eros_type_float() }}) as exploration_score,
+        cast(picked.avg_emv as {{ eros_type_float() }}) as avg_emv,
+        cast(picked.total_observations as {{ dbt.type_bigint() }}) as total_observations,
+        cast(picked.performance_percentile as {{ eros_type_float() }}) as performance_percentile,
         cast({{ seed | int }} as {{ dbt.type_bigint() }}) as recommendation_seed,
         {{ eros_timestamp_literal(eros_run_started()) }} as generated_at,
         cast('{{ invocation_id }}' as {{ dbt.type_string() }}) as job_id
     from picked
+    inner join bank_keyed
+        on picked.caption_id = bank_keyed.caption_id
 
 )
 

@@ -14,6 +14,9 @@ import duckdb
 
 from eros.generate import COLUMN_TYPES
 
+# One row per table per load (see load_duckdb); read by the mass_messages freshness check.
+LOAD_LOG_TABLE = "eros_load_log"
+
 DUCKDB_TYPES = {
     "STRING": "VARCHAR",
     "TIMESTAMP": "TIMESTAMP",
@@ -46,6 +49,10 @@ def load_duckdb(
         tables: which tables to load; default every table whose CSV exists.
         mode: ``replace`` (create or replace the table) or ``append`` (insert the rows).
 
+    Every call also appends one row per table to ``<schema>.eros_load_log`` (table_name,
+    loaded_at UTC, load_mode, row_count): DuckDB keeps no modification time, so this log is
+    what the ``mass_messages`` source freshness measures "by the load" (issue 6).
+
     Returns:
         Rows per table after the load.
 
@@ -77,4 +84,13 @@ def load_duckdb(
             else:
                 con.execute(f'insert into "{schema}"."{name}" {select}')
             counts[name] = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0]
+        con.execute(
+            f'create table if not exists "{schema}"."{LOAD_LOG_TABLE}" '
+            "(table_name varchar, loaded_at timestamp, load_mode varchar, row_count bigint)"
+        )
+        for name in names:
+            con.execute(
+                f'insert into "{schema}"."{LOAD_LOG_TABLE}" values (?, cast(timezone(\'UTC\', now()) as timestamp), ?, ?)',
+                [name, mode, counts[name]],
+            )
     return counts

@@ -148,6 +148,71 @@ def run_lock_sweep(as_of_text: str | None, dry_run: bool, target: str | None, as
 
 # --- health / report commands (issue 6) ---
 
+
+class NagiosCommand(click.Command):
+    """A command whose usage errors exit 3 (UNKNOWN), as monitoring plugins do."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            exc.exit_code = 3
+            raise
+
+
+@main.command(name="health", cls=NagiosCommand)
+@click.option("--target", default=None, help="dbt target from profiles.yml (default: $EROS_TARGET or local).")
+@click.option("--as-of", "as_of_text", metavar="TIMESTAMP", help="Judge the checks at this instant (ISO; UTC unless it has an offset). Default: now.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON only.")
+def health_command(target: str | None, as_of_text: str | None, as_json: bool) -> None:
+    """Health checks: build them in dbt (selector health), print the scorecard.
+
+    Exit codes follow the Nagios/Icinga plugin convention (unlike the jobs): 0 all PASS,
+    1 any WARN, 2 any FAIL, 3 could not check (no warehouse, bad usage, build error).
+    """
+    from eros import health
+
+    try:
+        as_of = parse_timestamp(as_of_text)
+        project = project_dir()
+        target_name = check_target(target, project)
+    except (ErosUsageError, ErosRunError) as exc:
+        if as_json:
+            click.echo(json.dumps({"status": "UNKNOWN", "exit_code": health.EXIT_UNKNOWN, "error": str(exc)}))
+        click.echo(f"eros: error: {exc}", err=True)
+        sys.exit(health.EXIT_UNKNOWN)
+    with console.dbt_progress("health checks", enabled=not as_json) as on_event:
+        report = health.run_health(project=project, target=target_name, as_of=as_of, on_event=on_event, duckdb_file=duckdb_path(project))
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2, default=str))
+    else:
+        health.print_health(report)
+    sys.exit(report.exit_code)
+
+
+@main.command(name="report")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="HTML file to write (default: eros_report.html beside the local warehouse).")
+@click.option("--target", default=None, help="dbt target from profiles.yml (default: $EROS_TARGET or local).")
+@click.option("--as-of", "as_of_text", metavar="TIMESTAMP", help="Judge the checks at this instant (ISO; UTC unless it has an offset). Default: now.")
+def report_command(out_path: Path | None, target: str | None, as_of_text: str | None) -> None:
+    """Write one self-contained HTML health report (opens with no network): scorecard,
+    daily job durations, queue, open alerts, saturation per page, top captions."""
+    from eros.report import write_report
+
+    as_of = parse_timestamp(as_of_text)
+    project = project_dir()
+    target_name = check_target(target, project)
+    destination = (out_path or duckdb_path(project).parent / "eros_report.html").resolve()
+    with console.dbt_progress("health report") as on_event:
+        result = write_report(project=project, target=target_name, out_path=destination, as_of=as_of, on_event=on_event,
+                              duckdb_file=duckdb_path(project))
+    console.stdout.print(
+        f"wrote {result.path} ({result.size_bytes / 1e6:.1f} MB) in {result.duration_seconds:.1f} s; "
+        f"health {result.health.status} as of {result.health.as_of} UTC"
+    )
+
+
 # --- alerts / monitoring commands (issue 7) ---
 
 # --- schedule / doctor / deploy commands (issue 8) ---

@@ -1,0 +1,350 @@
+"""``eros report``: one self-contained HTML page about the health of the automation.
+
+Sequence (all data comes out of dbt, so the same page works on DuckDB and BigQuery):
+
+1. :func:`eros.health.run_health` (``dbt build --selector health``): the scorecard;
+2. ``dbt compile`` of the health analyses (analyses/health/*.sql) with the same vars;
+3. ``dbt run-operation eros_health_report_queries`` runs the compiled analyses and prints
+   their rows as one ``EROS_JSON`` line;
+4. the page is rendered here: the scorecard, daily job durations and outcomes over 30
+   days (chart), the queue by status over the last 3 LA days, open alerts, saturation per
+   page (chart) and the top captions per page. Charts are plotly figures; plotly.js is
+   inlined once, so the file opens with no network.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import html
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from eros.dbt_invoke import DbtEvent, first_error_line, invoke, run_operation
+from eros.errors import ErosRunError
+from eros.health import STATUS_EXIT_CODES, HealthReport, format_observed, health_variables, run_health
+
+# Analyses the page shows (analyses/health/<name>.sql).
+REPORT_ANALYSES = (
+    "health_job_duration_trends",
+    "health_queue_status",
+    "health_open_alerts",
+    "health_active_locks_saturation",
+    "health_top_captions_by_page",
+)
+QUERIES_MACRO = "eros_health_report_queries"
+PAYLOAD_KIND = "health_report_queries"
+TOP_CAPTIONS_SHOWN = 3
+STATUS_COLORS = {"PASS": "#1a7f37", "WARN": "#b35900", "FAIL": "#c62828", "UNKNOWN": "#6a1b9a"}
+OUTCOME_COLORS = {"succeeded": "#2e7d32", "completed_with_issues": "#ef6c00", "failed": "#c62828", "running": "#1565c0"}
+LEVEL_COLORS = {"CRITICAL": "#c62828", "WARNING": "#ef6c00", "OK": "#2e7d32", "NO_CAP": "#9e9e9e"}
+
+
+@dataclasses.dataclass
+class ReportResult:
+    """What ``eros report`` wrote.
+
+    Attributes:
+        path: the HTML file.
+        health: the scorecard run (:class:`eros.health.HealthReport`).
+        sections: rows per analysis shown.
+        size_bytes: size of the file.
+        duration_seconds: wall time of the command.
+    """
+
+    path: Path
+    health: HealthReport
+    sections: dict[str, int]
+    size_bytes: int
+    duration_seconds: float
+
+
+def dbt_target_path(project: Path) -> Path:
+    """dbt's target folder: ``DBT_TARGET_PATH`` (relative to the project) or ``<project>/target``."""
+    configured = os.environ.get("DBT_TARGET_PATH")
+    path = Path(configured).expanduser() if configured else Path("target")
+    return path if path.is_absolute() else project / path
+
+
+def compile_analyses(project: Path, target: str, variables: Mapping[str, Any], names: Sequence[str] = REPORT_ANALYSES) -> dict[str, str]:
+    """Compile the health analyses and return their SQL by name.
+
+    Raises:
+        ErosRunError: when dbt compile fails or a compiled file is missing.
+    """
+    run = invoke(["compile", "--select", "path:analyses/health"], project=project, target=target, variables=variables)
+    if not run.ok:
+        raise ErosRunError(f"could not compile the health analyses: {first_error_line(run) or f'dbt exited {run.returncode}'}")
+    folder = dbt_target_path(project) / "compiled" / "eros" / "analyses" / "health"
+    queries: dict[str, str] = {}
+    for name in names:
+        path = folder / f"{name}.sql"
+        if not path.is_file():
+            raise ErosRunError(f"compiled analysis missing: {path}")
+        queries[name] = path.read_text()
+    return queries
+
+
+def run_queries(project: Path, target: str, variables: Mapping[str, Any], queries: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """Run compiled queries in the warehouse (run-operation eros_health_report_queries).
+
+    Returns:
+        {name: {"columns": [...], "rows": [{column: value}]}}.
+
+    Raises:
+        ErosRunError: when the run-operation fails.
+    """
+    run = run_operation(QUERIES_MACRO, {"queries": dict(queries)}, project=project, target=target, variables=variables)
+    for payload in reversed(run.payloads):
+        if payload.get("kind") == PAYLOAD_KIND:
+            return dict(payload.get("results") or {})
+    raise ErosRunError(f"could not run the report queries: {first_error_line(run) or 'no result'}")
+
+
+def write_report(
+    *,
+    project: Path,
+    target: str,
+    out_path: Path,
+    as_of: dt.datetime | None = None,
+    on_event: Callable[[DbtEvent], None] | None = None,
+    duckdb_file: Path | None = None,
+) -> ReportResult:
+    """Build the checks, query the report sections and write the HTML file.
+
+    Args:
+        project: dbt project directory.
+        target: profile target (validated).
+        out_path: HTML file to write (parent folders are created).
+        as_of: reference "now" (naive UTC); default the current time.
+        on_event: progress callback for the health build.
+        duckdb_file: local warehouse file (checked to exist on DuckDB targets).
+
+    Returns:
+        A :class:`ReportResult`.
+
+    Raises:
+        ErosRunError: when the checks could not run (health UNKNOWN) or a query failed.
+    """
+    started = time.monotonic()
+    moment = as_of or dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    health = run_health(project=project, target=target, as_of=moment, on_event=on_event, duckdb_file=duckdb_file)
+    if health.status == "UNKNOWN":
+        raise ErosRunError(f"could not check the warehouse: {health.error}")
+    variables = health_variables(moment)
+    results = run_queries(project, target, variables, compile_analyses(project, target, variables))
+    page = render_html(health, results, generated_at=dt.datetime.now(dt.UTC).replace(microsecond=0))
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(page, encoding="utf-8")
+    return ReportResult(
+        path=out_path,
+        health=health,
+        sections={name: len(results.get(name, {}).get("rows", [])) for name in REPORT_ANALYSES},
+        size_bytes=out_path.stat().st_size,
+        duration_seconds=round(time.monotonic() - started, 2),
+    )
+
+
+# --- rendering ---------------------------------------------------------------------------
+
+CSS = """
+* { box-sizing: border-box; }
+body { font-family: -apple-system, "Segoe UI", Roboto, "DejaVu Sans", Arial, sans-serif; margin: 0;
+       color: #1f2328; background: #f6f8fa; }
+header { background: #24292f; color: #fff; padding: 18px 32px; display: flex; align-items: center; gap: 20px; }
+header h1 { font-size: 22px; margin: 0; font-weight: 600; }
+header .meta { color: #c9d1d9; font-size: 13px; }
+main { padding: 20px 32px 40px; max-width: 1400px; }
+section { background: #fff; border: 1px solid #d0d7de; border-radius: 8px; padding: 16px 20px; margin-bottom: 20px; }
+section h2 { font-size: 17px; margin: 0 0 4px; }
+section p.note { color: #57606a; font-size: 13px; margin: 0 0 12px; }
+table { border-collapse: collapse; width: 100%; font-size: 13px; }
+th { text-align: left; background: #f6f8fa; color: #57606a; font-weight: 600; border-bottom: 1px solid #d0d7de; padding: 6px 8px; }
+td { border-bottom: 1px solid #eaeef2; padding: 6px 8px; vertical-align: top; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.pill { display: inline-block; min-width: 52px; text-align: center; padding: 2px 8px; border-radius: 10px;
+        color: #fff; font-weight: 600; font-size: 12px; }
+.badge { font-size: 15px; padding: 4px 14px; border-radius: 14px; }
+.grid { display: grid; grid-template-columns: 1fr 1fr; gap: 20px; }
+.empty { color: #57606a; font-style: italic; }
+.small { color: #57606a; font-size: 12px; }
+"""
+
+
+def _esc(value: Any) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def _pill(status: str, big: bool = False) -> str:
+    color = STATUS_COLORS.get(status) or LEVEL_COLORS.get(status, "#57606a")
+    extra = " badge" if big else ""
+    return f'<span class="pill{extra}" style="background:{color}">{_esc(status)}</span>'
+
+
+def _table(columns: Sequence[tuple[str, str]], rows: Sequence[Mapping[str, Any]], empty: str, pills: Sequence[str] = ()) -> str:
+    """HTML table of ``rows`` with (key, header) columns; numbers right-aligned."""
+    if not rows:
+        return f'<p class="empty">{_esc(empty)}</p>'
+    head = "".join(f"<th>{_esc(label)}</th>" for _, label in columns)
+    body = []
+    for row in rows:
+        cells = []
+        for key, _ in columns:
+            value = row.get(key)
+            if key in pills and value is not None:
+                cells.append(f"<td>{_pill(str(value))}</td>")
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                text = f"{value:,}" if isinstance(value, int) else f"{value:,.2f}"
+                cells.append(f'<td class="num">{text}</td>')
+            else:
+                cells.append(f"<td>{_esc(value if value is not None else '')}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _figure_html(figure: Any, element_id: str) -> str:
+    return str(figure.to_html(full_html=False, include_plotlyjs=False, div_id=element_id, config={"displaylogo": False, "responsive": True}))
+
+
+def _duration_chart(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Daily automation over 30 days: runs by outcome (stacked bars) and average duration (line)."""
+    import plotly.graph_objects as go
+
+    daily = [r for r in rows if r.get("job_name") == "daily_automation"]
+    if not daily:
+        return '<p class="empty">No daily_automation run in the last 30 days.</p>'
+    days = [r["run_date_la"] for r in daily]
+    figure = go.Figure()
+    outcomes = [("succeeded", "SUCCESS"), ("completed_with_issues", "with errors / no work"), ("failed", "FAILED"), ("running", "RUNNING")]
+    for key, label in outcomes:
+        values = [r.get(key) or 0 for r in daily]
+        if any(values):
+            figure.add_trace(go.Bar(x=days, y=values, name=label, marker_color=OUTCOME_COLORS[key], yaxis="y"))
+    figure.add_trace(go.Scatter(
+        x=days, y=[r.get("avg_duration_seconds") for r in daily], name="avg duration (s)", mode="lines+markers",
+        line={"color": "#24292f", "width": 2}, yaxis="y2",
+    ))
+    figure.add_trace(go.Scatter(
+        x=days, y=[r.get("max_duration_seconds") for r in daily], name="max duration (s)", mode="markers",
+        marker={"color": "#6e7781", "symbol": "triangle-up", "size": 8}, yaxis="y2",
+    ))
+    figure.update_layout(
+        barmode="stack", height=360, margin={"l": 50, "r": 60, "t": 10, "b": 40}, plot_bgcolor="#fff",
+        legend={"orientation": "h", "y": -0.18}, hovermode="x unified",
+        xaxis={"title": "LA date", "type": "date", "gridcolor": "#eaeef2"},
+        yaxis={"title": "runs", "rangemode": "tozero", "gridcolor": "#eaeef2", "dtick": 1},
+        yaxis2={"title": "seconds", "overlaying": "y", "side": "right", "rangemode": "tozero", "showgrid": False},
+    )
+    return _figure_html(figure, "chart-daily-durations")
+
+
+def _saturation_chart(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Saturation per page (horizontal bars, colored by level) with the 60% / 80% lines."""
+    import plotly.graph_objects as go
+
+    shown = [r for r in rows if r.get("saturation_pct") is not None]
+    if not shown:
+        return '<p class="empty">No page has a daily send cap yet (the daily job has not analysed any page).</p>'
+    shown = sorted(shown, key=lambda r: float(r["saturation_pct"]))
+    figure = go.Figure(go.Bar(
+        x=[r["saturation_pct"] for r in shown], y=[r["page_name"] for r in shown], orientation="h",
+        marker_color=[LEVEL_COLORS.get(str(r.get("saturation_level")), "#57606a") for r in shown],
+        text=[f"{float(r['saturation_pct']):.0f}%" for r in shown], textposition="outside",
+        customdata=[[r.get("upcoming_locks"), r.get("daily_send_cap"), r.get("active_locks")] for r in shown],
+        hovertemplate=(
+            "%{y}: %{x:.1f}%<br>upcoming locks %{customdata[0]}, cap %{customdata[1]}/day, "
+            "active locks %{customdata[2]}<extra></extra>"
+        ),
+    ))
+    for level, pct in (("WARNING", 60), ("CRITICAL", 80)):
+        figure.add_vline(x=pct, line_dash="dash", line_color=LEVEL_COLORS[level], annotation_text=f"{pct}%", annotation_position="top")
+    figure.update_layout(
+        height=max(260, 22 * len(shown) + 80), margin={"l": 140, "r": 40, "t": 24, "b": 40}, plot_bgcolor="#fff",
+        xaxis={"title": "saturation % (next 7 days)", "rangemode": "tozero", "gridcolor": "#eaeef2"}, showlegend=False,
+    )
+    return _figure_html(figure, "chart-saturation")
+
+
+def _scorecard_table(health: HealthReport) -> str:
+    rows = []
+    for check in health.checks:
+        name = str(check.get("check_name"))
+        rows.append(
+            "<tr>"
+            f"<td><b>{_esc(name)}</b></td>"
+            f"<td>{_pill(str(check.get('status')))}</td>"
+            f'<td class="num">{_esc(format_observed(name, check.get("observed_value")))}</td>'
+            f"<td>{_esc(check.get('detail'))}</td>"
+            f'<td class="small">{_esc(check.get("threshold"))}</td>'
+            "</tr>"
+        )
+    head = "<tr><th>check</th><th>status</th><th>observed</th><th>detail</th><th>levels</th></tr>"
+    return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _top_captions(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for row in rows:
+        if int(row.get("caption_rank") or 0) <= TOP_CAPTIONS_SHOWN:
+            text = str(row.get("caption_text") or "")
+            out.append({**row, "caption_text": text if len(text) <= 90 else text[:87] + "..."})
+    return out
+
+
+def render_html(health: HealthReport, results: Mapping[str, Mapping[str, Any]], generated_at: dt.datetime) -> str:
+    """The whole page as one string (plotly.js inlined)."""
+    from plotly.offline import get_plotlyjs
+
+    def rows(name: str) -> list[dict[str, Any]]:
+        return list((results.get(name) or {}).get("rows") or [])
+
+    trends = rows("health_job_duration_trends")
+    other_jobs = [r for r in trends if r.get("job_name") != "daily_automation"]
+    counts = {s: sum(1 for c in health.checks if c.get("status") == s) for s in ("PASS", "WARN", "FAIL")}
+    sections = [
+        f"""<section><h2>Scorecard</h2>
+<p class="note">{counts['PASS']} PASS, {counts['WARN']} WARN, {counts['FAIL']} FAIL · as of {_esc(health.as_of)} UTC
+({_esc(health.execution_date)} in Los Angeles) · exit code of <code>eros health</code>: {STATUS_EXIT_CODES[health.status]}</p>
+{_scorecard_table(health)}</section>""",
+        f"""<section><h2>Daily automation: runs and durations, last 30 days</h2>
+<p class="note">Bars: runs per LA day by outcome. Line: average duration (right axis; target 2-5 min, 10 max).</p>
+{_duration_chart(trends)}
+<details><summary class="small">Other jobs ({len(other_jobs)} job-days)</summary>
+{_table([("job_name", "job"), ("run_date_la", "LA date"), ("runs", "runs"), ("succeeded", "ok"), ("failed", "failed"),
+         ("avg_duration_seconds", "avg s"), ("max_duration_seconds", "max s")], other_jobs, "No other job ran.")}
+</details></section>""",
+        f"""<div class="grid"><section><h2>Schedule queue, last 3 LA days</h2>
+<p class="note">Rows of schedule_generation_queue by execution date and status; age of the oldest row.</p>
+{_table([("execution_date", "execution date"), ("status", "status"), ("queue_rows", "rows"), ("oldest_age_hours", "oldest (h)")],
+        rows("health_queue_status"), "Nothing queued in the last 3 days.")}</section>
+<section><h2>Open alerts</h2>
+<p class="note">Unacknowledged alerts of the last 7 days, CRITICAL first.</p>
+{_table([("alert_level", "level"), ("alert_source", "source"), ("alert_time", "raised (UTC)"), ("age_hours", "age (h)"),
+         ("alert_message", "message")], rows("health_open_alerts"), "No open alert.", pills=("alert_level",))}</section></div>""",
+        f"""<section><h2>Saturation per page</h2>
+<p class="note">Active locks scheduled in the next 7 days / (daily send cap x 7). Pages below 80% are queued for scheduling;
+above 60% WARNING, above 80% CRITICAL (health check 4).</p>
+{_saturation_chart(rows("health_active_locks_saturation"))}</section>""",
+        f"""<section><h2>Top captions per page</h2>
+<p class="note">The {TOP_CAPTIONS_SHOWN} captions per page with the highest Wilson lower bound in caption_bandit_stats.</p>
+{_table([("page_name", "page"), ("caption_rank", "#"), ("caption_id", "caption"), ("caption_text", "text"),
+         ("total_observations", "obs"), ("total_revenue", "revenue $"), ("confidence_lower_bound", "lower bound")],
+        _top_captions(rows("health_top_captions_by_page")), "caption_bandit_stats is empty: caption performance has not run.")}</section>""",
+    ]
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
+<title>eros health report · {_esc(health.status)} · {_esc(health.as_of)} UTC</title>
+<style>{CSS}</style>
+<script>{get_plotlyjs()}</script>
+</head><body>
+<header><h1>eros health report</h1>{_pill(health.status, big=True)}
+<span class="meta">target {_esc(health.target)} · checked {_esc(health.as_of)} UTC ·
+generated {_esc(generated_at.strftime('%Y-%m-%d %H:%M:%S'))} UTC</span></header>
+<main>{''.join(sections)}</main>
+</body></html>
+"""

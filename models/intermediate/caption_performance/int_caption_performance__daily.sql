@@ -86,8 +86,9 @@ classified as (
         end as is_success
     from rated
     left join baselines
-        on rated.page_name = baselines.page_name
-        and rated.sending_date_la = baselines.sending_date_la
+        on
+            rated.page_name = baselines.page_name
+            and rated.sending_date_la = baselines.sending_date_la
     where
         rated.caption_id is not null
         and rated.sending_date_la >= {{ out_from }}
@@ -118,48 +119,49 @@ aggregated as (
 ),
 
 {% if is_incremental() %}
-vanished as (
+    vanished as (
 
     -- keys of the recomputed days that have no message any more: zero them
-    select
-        existing.page_name,
-        existing.caption_id,
-        existing.sending_date_la
-    from {{ this }} as existing
-    left join aggregated
-        on existing.page_name = aggregated.page_name
-        and existing.caption_id = aggregated.caption_id
-        and existing.sending_date_la = aggregated.sending_date_la
-    where
-        existing.sending_date_la >= {{ out_from }}
-        and existing.sending_date_la < {{ out_to }}
-        and existing.messages > 0
-        and aggregated.page_name is null
+        select
+            existing.page_name,
+            existing.caption_id,
+            existing.sending_date_la
+        from {{ this }} as existing
+        left join aggregated
+            on
+                existing.page_name = aggregated.page_name
+                and existing.caption_id = aggregated.caption_id
+                and existing.sending_date_la = aggregated.sending_date_la
+        where
+            existing.sending_date_la >= {{ out_from }}
+            and existing.sending_date_la < {{ out_to }}
+            and existing.messages > 0
+            and aggregated.page_name is null
 
-),
+    ),
 {% endif %}
 
 recomputed as (
 
     select * from aggregated
     {% if is_incremental() %}
-    union all
-    select
-        page_name,
-        caption_id,
-        sending_date_la,
-        0 as messages,
-        0 as messages_with_recipients,
-        0 as successes,
-        0 as failures,
-        0 as recipients,
-        0 as total_earnings,
-        0 as sum_earnings_per_recipient,
-        0 as sum_conversion_rate,
-        0 as conversion_observations,
-        cast(null as {{ eros_type_float() }}) as baseline_earnings_per_recipient,
-        cast(null as {{ dbt.type_timestamp() }}) as last_sending_time
-    from vanished
+        union all
+        select
+            page_name,
+            caption_id,
+            sending_date_la,
+            0 as messages,
+            0 as messages_with_recipients,
+            0 as successes,
+            0 as failures,
+            0 as recipients,
+            0 as total_earnings,
+            0 as sum_earnings_per_recipient,
+            0 as sum_conversion_rate,
+            0 as conversion_observations,
+            cast(null as {{ eros_type_float() }}) as baseline_earnings_per_recipient,
+            cast(null as {{ dbt.type_timestamp() }}) as last_sending_time
+        from vanished
     {% endif %}
 
 ),

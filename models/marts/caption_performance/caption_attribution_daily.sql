@@ -50,37 +50,38 @@ aggregated as (
 ),
 
 {% if is_incremental() %}
-vanished as (
+    vanished as (
 
-    select
-        existing.page_name,
-        existing.sending_date_la
-    from {{ this }} as existing
-    left join aggregated
-        on existing.page_name = aggregated.page_name
-        and existing.sending_date_la = aggregated.sending_date_la
-    where
-        existing.sending_date_la >= {{ out_from }}
-        and existing.sending_date_la < {{ out_to }}
-        and existing.ppv_messages > 0
-        and aggregated.page_name is null
+        select
+            existing.page_name,
+            existing.sending_date_la
+        from {{ this }} as existing
+        left join aggregated
+            on
+                existing.page_name = aggregated.page_name
+                and existing.sending_date_la = aggregated.sending_date_la
+        where
+            existing.sending_date_la >= {{ out_from }}
+            and existing.sending_date_la < {{ out_to }}
+            and existing.ppv_messages > 0
+            and aggregated.page_name is null
 
-),
+    ),
 {% endif %}
 
 recomputed as (
 
     select * from aggregated
     {% if is_incremental() %}
-    union all
-    select
-        page_name,
-        sending_date_la,
-        0 as ppv_messages,
-        0 as attributed_by_caption_id,
-        0 as attributed_by_text,
-        0 as unmatched_messages
-    from vanished
+        union all
+        select
+            page_name,
+            sending_date_la,
+            0 as ppv_messages,
+            0 as attributed_by_caption_id,
+            0 as attributed_by_text,
+            0 as unmatched_messages
+        from vanished
     {% endif %}
 
 ),

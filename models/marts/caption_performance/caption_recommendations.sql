@@ -130,12 +130,13 @@ seen_candidates as (
             seen.*,
             row_number() over (
                 partition by seen.page_name, seen.text_key
-                order by seen.decayed_observations desc, seen.caption_id
+                order by seen.decayed_observations desc, seen.caption_id asc
             ) as text_rank
         from seen
         left join locked_texts
-            on seen.page_name = locked_texts.page_name
-            and seen.text_key = locked_texts.text_key
+            on
+                seen.page_name = locked_texts.page_name
+                and seen.text_key = locked_texts.text_key
         where
             seen.is_usable
             and locked_texts.page_name is null
@@ -146,7 +147,10 @@ seen_candidates as (
 
 seen_texts as (
 
-    select distinct page_name, text_key from seen
+    select distinct
+        page_name,
+        text_key
+    from seen
     where is_usable
 
 ),
@@ -172,11 +176,13 @@ unseen_candidates as (
     from pages
     cross join unseen_captions
     left join seen_texts
-        on pages.page_name = seen_texts.page_name
-        and unseen_captions.text_key = seen_texts.text_key
+        on
+            pages.page_name = seen_texts.page_name
+            and unseen_captions.text_key = seen_texts.text_key
     left join locked_texts
-        on pages.page_name = locked_texts.page_name
-        and unseen_captions.text_key = locked_texts.text_key
+        on
+            pages.page_name = locked_texts.page_name
+            and unseen_captions.text_key = locked_texts.text_key
     where
         seen_texts.page_name is null
         and locked_texts.page_name is null

@@ -218,6 +218,179 @@ def report_command(out_path: Path | None, target: str | None, as_of_text: str | 
 # --- schedule / doctor / deploy commands (issue 8) ---
 
 
+JOBS_FILE_OPTION = click.option(
+    "--jobs-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Schedules file (default: $EROS_JOBS_FILE or jobs.yml in the project).",
+)
+
+
+def _schedules(jobs_file: Path | None, project: Path) -> Any:
+    from eros.scheduling.config import default_jobs_file, load_schedules
+
+    return load_schedules(jobs_file or default_jobs_file(project))
+
+
+def _aware(text: str | None, option: str) -> Any:
+    import datetime as dt
+
+    value = parse_timestamp(text, option)
+    return None if value is None else value.replace(tzinfo=dt.UTC)
+
+
+@main.group(name="schedule", cls=ErosGroup)
+def schedule_group() -> None:
+    """Job schedules (jobs.yml): list them, run what is due, export them to other schedulers."""
+
+
+@schedule_group.command(name="list")
+@click.option("--now", "now_text", metavar="TIMESTAMP", help="List the runs after this instant (ISO; UTC unless it has an offset). Default: now.")
+@click.option("--count", default=3, show_default=True, type=click.IntRange(min=1), help="Next runs per job.")
+@JOBS_FILE_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the schedules as JSON.")
+def schedule_list(now_text: str | None, count: int, jobs_file: Path | None, as_json: bool) -> None:
+    """The next runs of every job, on its own time zone's clock and in UTC."""
+    import datetime as dt
+
+    from eros.scheduling.slots import next_slots
+
+    schedules = _schedules(jobs_file, project_dir())
+    now = _aware(now_text, "--now") or dt.datetime.now(dt.UTC)
+    listing = []
+    for job in schedules.by_priority():
+        runs = next_slots(job.cron, job.zone, now, count)
+        listing.append({
+            "job": job.key, "name": job.name, "step": job.step, "cron": job.cron, "timezone": job.timezone,
+            "priority": job.priority, "retries": job.retries, "retry_delay_seconds": job.retry_delay_seconds,
+            "timeout_seconds": job.timeout_seconds,
+            "next_runs": [{"local": f"{r.astimezone(job.zone):%Y-%m-%d %H:%M %Z}", "utc": f"{r:%Y-%m-%d %H:%M} UTC"} for r in runs],
+        })
+    if as_json:
+        click.echo(json.dumps({"now": now.isoformat(), "jobs": listing}, indent=2))
+        return
+    for item in listing:
+        click.echo(f"{item['job']} ({item['name']}): '{item['cron']}' {item['timezone']}, {item['priority']}, "
+                   f"{item['retries']} retries {item['retry_delay_seconds']} s apart, timeout {item['timeout_seconds']} s")
+        for run in item["next_runs"]:
+            click.echo(f"  {run['local']:<24} {run['utc']}")
+
+
+@schedule_group.command(name="run-due")
+@click.option("--now", "now_text", metavar="TIMESTAMP", help="Pin the runner's clock (ISO; UTC unless it has an offset). Default: now.")
+@click.option("--target", default=None, help="dbt target from profiles.yml (default: $EROS_TARGET or local).")
+@click.option("--job", "job_keys", multiple=True, metavar="KEY", help="Only this schedule (repeatable).")
+@JOBS_FILE_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+def schedule_run_due(now_text: str | None, target: str | None, job_keys: tuple[str, ...], jobs_file: Path | None, as_json: bool) -> None:
+    """Run every job whose latest slot is due and not yet run (once), retry failed attempts
+    after their delay; call it from cron every few minutes. Exit 1 when an attempt failed."""
+    from eros.scheduling import runner
+    from eros.scheduling.store import WarehouseStore
+
+    project = project_dir()
+    target_name = check_target(target, project)
+    jobs = _schedules(jobs_file, project).select(job_keys)
+    runner_id = runner.new_runner_id()
+    clock = runner.fixed_clock(_aware(now_text, "--now"))
+
+    def show(report: Any) -> None:
+        if not as_json:
+            click.echo(f"{report.job:<20} {report.slot_local:<34} {report.action:<11} {report.detail}")
+
+    try:
+        with runner.runner_lock(runner.lock_dir(duckdb_path(project).parent / ".locks"), target_name):
+            reports = runner.run_due(jobs, store=WarehouseStore(project, target_name), execute=runner.subprocess_executor(project),
+                                     target=target_name, clock=clock, runner_id=runner_id, on_report=show)
+    except runner.RunnerBusy as exc:
+        if as_json:
+            click.echo(json.dumps({"runner_id": runner_id, "skipped": str(exc), "jobs": []}, indent=2))
+        click.echo(f"eros: run-due skipped: {exc}", err=True)
+        sys.exit(0)
+    if as_json:
+        click.echo(json.dumps({"runner_id": runner_id, "now": clock().isoformat(), "jobs": [r.to_dict() for r in reports]}, indent=2))
+    sys.exit(runner.exit_code_of(reports))
+
+
+@schedule_group.command(name="export")
+@click.option("--format", "fmt", required=True, type=click.Choice(["dbt-cloud", "cron", "github-actions"]), help="Target scheduler.")
+@click.option("--target", default=None,
+              help="dbt target the exported schedule runs (cron: default $EROS_TARGET or local; dbt-cloud, github-actions: prod).")
+@click.option("--at", "at_text", metavar="TIMESTAMP", help="dbt-cloud: the instant whose UTC offset the UTC cron uses (default: now).")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to this file instead of stdout.")
+@JOBS_FILE_OPTION
+def schedule_export(fmt: str, target: str | None, at_text: str | None, output: Path | None, jobs_file: Path | None) -> None:
+    """Export jobs.yml for dbt Cloud (dbt-jobs-as-code YAML, UTC cron with daylight-saving
+    notes), crontab (one run-due line) or GitHub Actions (a workflow waking run-due)."""
+    from eros.scheduling.exports import export
+
+    project = project_dir()
+    schedules = _schedules(jobs_file, project)
+    if fmt == "cron":
+        target_name = check_target(target, project)
+    else:
+        target_name = target or "prod"
+        if fmt == "github-actions":
+            check_target(target_name, project)
+    text = export(schedules, fmt, project=project, target=target_name, at=_aware(at_text, "--at"))
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text)
+        click.echo(f"wrote {output}", err=True)
+
+
+@main.command(name="doctor")
+@click.option("--target", default=None, help="dbt target from profiles.yml (default: $EROS_TARGET or local).")
+@JOBS_FILE_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
+def doctor_command(target: str | None, jobs_file: Path | None, as_json: bool) -> None:
+    """Check the install, profile, source tables, write access, BigQuery permissions and alert
+    destinations; PASS/FAIL/SKIP per check, exit 1 on any FAIL."""
+    from eros.scheduling.config import default_jobs_file
+    from eros.scheduling.doctor import doctor_exit_code, run_doctor
+
+    project = project_dir()
+    target_name = check_target(target, project)
+
+    def show(check: Any) -> None:
+        if not as_json:
+            style = {"PASS": "green", "FAIL": "bold red", "SKIP": "yellow"}[check.status]
+            from rich.markup import escape
+
+            console.stdout.print(f"[{style}]{check.status:4}[/]  {escape(check.name)}: {escape(check.detail)}", highlight=False, soft_wrap=True)
+
+    checks = run_doctor(project, target_name, jobs_file or default_jobs_file(project), on_check=show)
+    code = doctor_exit_code(checks)
+    if as_json:
+        click.echo(json.dumps({"target": target_name, "ok": code == 0, "checks": [c.to_dict() for c in checks]}, indent=2))
+    sys.exit(code)
+
+
+@main.command(name="deploy")
+@click.option("--target", default=None, help="dbt target from profiles.yml (default: $EROS_TARGET or local), e.g. prod.")
+@click.option("--dry-run", is_flag=True, help="Run the doctor (without the write check) and say what deploy would do; change nothing.")
+@click.option("--force", is_flag=True, help="Do not ask for confirmation, and build with --full-refresh.")
+@click.option("--export-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write the dbt Cloud, crontab and GitHub Actions exports here (default: print them).")
+@JOBS_FILE_OPTION
+def deploy_command(target: str | None, dry_run: bool, force: bool, export_dir: Path | None, jobs_file: Path | None) -> None:
+    """Doctor, then build the project for the scheduled jobs, then the schedule exports."""
+    from eros.scheduling.deploy import deploy
+
+    project = project_dir()
+    target_name = check_target(target, project)
+    schedules = _schedules(jobs_file, project)
+    if not dry_run and not force and not sys.stdin.isatty():
+        raise ErosUsageError(f"eros deploy changes target '{target_name}' and needs confirmation, but there is no terminal: "
+                             "pass --force to deploy without asking, or --dry-run to see the plan")
+    code = deploy(
+        project=project, target=target_name, schedules=schedules, dry_run=dry_run, force=force, export_dir=export_dir,
+        echo=lambda line: console.stdout.print(line, highlight=False, markup=False, soft_wrap=True),
+        confirm=lambda question: click.confirm(question, default=False),
+    )
+    sys.exit(code)
+
+
 @main.command(name="generate")
 @click.option("--pages", default=100, show_default=True, type=click.IntRange(min=1), help="Pages to generate.")
 @click.option("--days", default=90, show_default=True, type=click.IntRange(min=1), help="Days of message history.")

@@ -148,8 +148,13 @@
   missed (the table's newest execution_date is older than execution_date), the window is
   widened back by the gap, up to caption_performance_max_catchup_days more days; a longer
   outage leaves older days as last computed (a log line says so): run with --full-refresh.
+
+  models: none for the calling incremental model itself (is_incremental(), {{ this }});
+  or a list of model names, for a model that prepares the input of those models: it is
+  incremental only when all of them exist and this is no --full-refresh, and it covers
+  the widest window any of them will need (the oldest newest execution_date).
 -#}
-{% macro eros_caption_window() %}
+{% macro eros_caption_window(models=none) %}
     {% set lookback = var('caption_performance_lookback_days') | int %}
     {% set history = var('caption_performance_initial_history_days') | int %}
     {% set baseline = var('caption_success_baseline_days') | int %}
@@ -157,22 +162,41 @@
     {% if lookback < 1 or catchup < 0 or history < lookback + catchup %}
         {{ exceptions.raise_compiler_error('caption performance vars: need caption_performance_lookback_days >= 1, caption_performance_max_catchup_days >= 0 and their sum <= caption_performance_initial_history_days') }}
     {% endif %}
+    {% set tables = [] %}
+    {% if models is none %}
+        {% set incremental = is_incremental() %}
+        {% do tables.append(this) %}
+    {% else %}
+        {% set incremental = execute and not flags.FULL_REFRESH %}
+        {% for name in models %}
+            {% set relation = eros_model_relation(name) if execute else none %}
+            {% if relation is none %}
+                {% set incremental = false %}
+            {% else %}
+                {% do tables.append(relation) %}
+            {% endif %}
+        {% endfor %}
+    {% endif %}
     {% set out_from = -1 * history %}
     {% set mode = 'full' %}
-    {% if is_incremental() %}
+    {% if incremental %}
         {% set mode = 'incremental' %}
         {% set out_from = -1 * lookback %}
         {% if execute %}
-            {% set last_date = eros_scalar('select max(execution_date) from ' ~ this, none) %}
-            {% if last_date is not none %}
-                {% set last_date = modules.datetime.datetime.strptime((last_date | string)[:10], '%Y-%m-%d').date() %}
-                {% set gap = (eros_execution_date() - last_date).days %}
-                {% if gap > catchup %}
-                    {% do log('caption performance: last run was for ' ~ last_date ~ ', ' ~ gap ~ ' days ago; catching up ' ~ catchup ~ ' days only (caption_performance_max_catchup_days). Run with --full-refresh to recompute older days.', info=true) %}
+            {% set gaps = [] %}
+            {% for table in tables %}
+                {% set last_date = eros_scalar('select max(execution_date) from ' ~ table, none) %}
+                {% if last_date is not none %}
+                    {% set last_date = modules.datetime.datetime.strptime((last_date | string)[:10], '%Y-%m-%d').date() %}
+                    {% do gaps.append((eros_execution_date() - last_date).days) %}
                 {% endif %}
-                {% if gap > 0 %}
-                    {% set out_from = [-1 * (gap + lookback), -1 * (lookback + catchup)] | max %}
-                {% endif %}
+            {% endfor %}
+            {% set gap = (gaps | max) if gaps else 0 %}
+            {% if gap > catchup %}
+                {% do log('caption performance: the last run was ' ~ gap ~ ' days before ' ~ eros_execution_date() ~ '; catching up ' ~ catchup ~ ' days only (caption_performance_max_catchup_days). Run with --full-refresh to recompute older days.', info=true) %}
+            {% endif %}
+            {% if gap > 0 %}
+                {% set out_from = [-1 * (gap + lookback), -1 * (lookback + catchup)] | max %}
             {% endif %}
         {% endif %}
     {% endif %}

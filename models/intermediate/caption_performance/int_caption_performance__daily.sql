@@ -41,7 +41,7 @@ with
 
 messages as (
 
-    select * from {{ ref('int_caption_performance__attributed_messages') }}
+    select * from {{ ref('int_caption_performance__window_messages') }}
     where
         {{ eros_sending_time_window('sending_time', window.read_from_days, window.to_days) }}
 

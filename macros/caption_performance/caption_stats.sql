@@ -167,15 +167,16 @@
         {% set incremental = is_incremental() %}
         {% do tables.append(this) %}
     {% else %}
-        {% set incremental = execute and not flags.FULL_REFRESH %}
+        {% set missing = [] %}
         {% for name in models %}
             {% set relation = eros_model_relation(name) if execute else none %}
             {% if relation is none %}
-                {% set incremental = false %}
+                {% do missing.append(name) %}
             {% else %}
                 {% do tables.append(relation) %}
             {% endif %}
         {% endfor %}
+        {% set incremental = execute and not flags.FULL_REFRESH and not missing %}
     {% endif %}
     {% set out_from = -1 * history %}
     {% set mode = 'full' %}

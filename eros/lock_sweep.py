@@ -12,7 +12,9 @@ module only sequences dbt steps:
    (the macro cannot catch its own error), which completes the sweep's job row as FAILED,
    raises a CRITICAL alert and, for the daily job's sweep, writes the page-independent
    error row (``creator_processing_errors``, page_name ``__lock_sweep__``);
-4. ``dbt run-operation eros_report_job`` to read the job row and alerts back.
+4. the job row and alerts are read back with the macro ``eros_report_job``, which the sweep
+   and the failure recorder call at their end (one dbt process less per sweep); when that
+   payload is missing, ``dbt run-operation eros_report_job`` reads them.
 
 Exit codes are those of :mod:`eros.jobs`. A dry run writes nothing (no job row): its
 outcome has status ``DRY_RUN``, exit code 0, and the counts it would have cleaned.
@@ -139,15 +141,18 @@ def sweep_once(
         return run
 
     sweep = _sweep()
+    build: DbtRun | None = None
     if not sweep.ok and _has_marker(sweep, NEEDS_BUILD_MARKER):
         build = invoke(["build", "--selector", SWEEP_SELECTOR], project=project, target=target, variables=variables, on_event=on_event)
         runs.append(build)
-        if build.ok:
-            sweep = _sweep()
+        # retried even when a data test of the build failed: the macro itself checks the tables
+        sweep = _sweep()
     result = _payload(sweep, "lock_sweep") if sweep.ok else None
     if sweep.ok and result is not None:
         return SweepAttempt(runs, None if dry_run else sweep.invocation_id, True, result, None, None)
-    error = first_error_line(runs[-1]) or "the lock sweep failed (no error message)"
+    error = first_error_line(sweep) or "the lock sweep failed (no error message)"
+    if build is not None and not build.ok and _has_marker(sweep, NEEDS_BUILD_MARKER):
+        error = f"dbt build --selector {SWEEP_SELECTOR} failed: {first_error_line(build) or 'no error message'}"
     source_missing = _has_marker(sweep, SOURCE_MISSING_MARKER)
     return SweepAttempt(runs, None if dry_run else sweep.invocation_id, False, None, None, error, source_missing)
 
@@ -185,6 +190,15 @@ def record_sweep_failure(
     attempt.failure = _payload(record, "lock_sweep_failure")
     if attempt.job_id is None and attempt.failure is not None:
         attempt.job_id = attempt.failure.get("job_id")
+
+
+def _report_payload(run: DbtRun, job_id: str) -> dict[str, Any] | None:
+    """The eros_report_job payload of ``job_id`` printed by ``run``, if any."""
+    for payload in reversed(run.payloads):
+        job = payload.get("job") if "alerts" in payload else None
+        if isinstance(job, dict) and job.get("job_id") == job_id:
+            return payload
+    return None
 
 
 def _counts(result: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -248,7 +262,11 @@ def run_lock_sweep_job(
         record_sweep_failure(attempt, project=project, target=target, as_of=as_of, parent_job_id=None, variables=variables)
     if attempt.job_id is None:
         raise ErosRunError(f"the lock sweep could not be recorded: {attempt.error}")
-    report = report_job(attempt.job_id, project=project, target=target, variables=variables)
+    # the sweep (or the failure recorder) ends with eros_report_job: use its payload when
+    # present, else read the job back with one more dbt run-operation
+    report = _report_payload(attempt.runs[-1], attempt.job_id)
+    if report is None:
+        report = report_job(attempt.job_id, project=project, target=target, variables=variables)
     job_row = report.get("job")
     if job_row is None:
         raise ErosRunError(f"the lock sweep did not record its job: {attempt.error or 'no job row'}")

@@ -61,6 +61,8 @@
         'alerts': alerts,
     }) %}
     {% do log('EROS_JSON ' ~ tojson({'lock_sweep': result}), info=true) %}
+    {#- the job row and alerts as recorded, read back in the same invocation (saves `eros` a dbt run) -#}
+    {% do eros_report_job(sweep_id) %}
 {% endmacro %}
 
 
@@ -471,4 +473,5 @@
         'parent_error_recorded': parent_recorded,
         'message': text,
     }}), info=true) %}
+    {% do eros_report_job(job_id) %}
 {% endmacro %}

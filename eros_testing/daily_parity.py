@@ -272,7 +272,7 @@ class ParityScenario:
     def snapshot(self, engine: str) -> dict[str, list[tuple[Any, ...]]]:
         """Every compared table of ``engine`` as sorted tuples of normalised values; job ids
         become ``run1``, ``run2``, ... in the engine's run order (``run1-sweep`` for the lock
-        sweep that ended run 1)."""
+        sweep that ended run 1), in id columns and inside texts."""
         ids = self.job_ids[engine]
         run_names = {job_id: f"run{i // 2 + 1}{'-sweep' if i % 2 else ''}" for i, job_id in enumerate(ids) if job_id}
         result: dict[str, list[tuple[Any, ...]]] = {}
@@ -290,6 +290,10 @@ class ParityScenario:
                     value = normalise(row[column])
                     if column in _JOB_ID_COLUMNS and value is not None:
                         value = run_names.get(value, f"unknown job {value}")
+                    elif isinstance(value, str):
+                        # messages may quote a job id (e.g. "latest job <id>")
+                        for job_id, run_name in run_names.items():
+                            value = value.replace(job_id, run_name)
                     record.append(value)
                 values.append(tuple(record))
             key_index = [columns.index(k) for k in spec["key"]]

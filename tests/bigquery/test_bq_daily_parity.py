@@ -26,6 +26,14 @@ JOB_ROW_FIELDS = ("job_name", "job_status", "execution_date", "creators_processe
 def _comparable_outcome(outcome: dict[str, Any] | None) -> dict[str, Any]:
     """The parts of a CLI outcome that must not depend on the engine."""
     assert outcome is not None
+    ids = {outcome["job_id"]: "<job>", outcome["counts"].get("lock_sweep_job_id"): "<sweep>"}
+
+    def text(message: str | None) -> str | None:
+        for job_id, name in ids.items():
+            if job_id and message:
+                message = message.replace(job_id, name)
+        return message
+
     return {
         "status": outcome["status"],
         "exit_code": outcome["exit_code"],
@@ -33,7 +41,7 @@ def _comparable_outcome(outcome: dict[str, Any] | None) -> dict[str, Any]:
         "job_row": {k: outcome["job_row"][k] for k in JOB_ROW_FIELDS},
         # job ids differ per engine (the sweep's id is compared through the tables)
         "counts": {k: v for k, v in outcome["counts"].items() if not k.endswith("job_id")},
-        "alerts": [(a["alert_level"], a["alert_source"], a["alert_message"]) for a in outcome["alerts"]],
+        "alerts": [(a["alert_level"], a["alert_source"], text(a["alert_message"])) for a in outcome["alerts"]],
     }
 
 

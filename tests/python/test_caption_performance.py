@@ -217,10 +217,8 @@ def numbers(stats: dict) -> dict:
     return {key: {c: v for c, v in row.items() if c != "last_updated"} for key, row in stats.items()}
 
 
-def test_caption_job_records_run_and_attribution_matches_generator(generate, run_eros, warehouse):
-    manifest = generate()
-    code, outcome, stderr = _run_caption(run_eros, EXEC_DATE, as_of_for(EXEC_DATE))
-    assert code == 0, stderr
+def check_first_run(outcome: dict[str, Any], manifest: dict[str, Any], warehouse) -> None:
+    """Job row, attribution against what the generator planted, recommendation rules."""
     assert outcome is not None and outcome["status"] == "SUCCESS", outcome
     assert outcome["job_name"] == "caption_performance"
     job = warehouse(f"select job_name, job_status, creators_processed from eros.etl_job_runs where job_id = '{outcome['job_id']}'")
@@ -253,23 +251,27 @@ def test_caption_job_records_run_and_attribution_matches_generator(generate, run
     assert locked == [(0,)]
 
 
-def test_late_rows_and_grown_counters_are_counted_once(generate, run_eros, warehouse, eros_env):
-    generate()
+def test_caption_job_end_to_end_late_rows_and_grown_counters_counted_once(generate, run_eros, warehouse, eros_env):
+    manifest = generate()
     db = eros_env["EROS_DUCKDB_PATH"]
     as_of = as_of_for(EXEC_DATE)
 
     code, outcome, stderr = _run_caption(run_eros, EXEC_DATE, as_of)
-    assert code == 0 and outcome["status"] == "SUCCESS", stderr
+    assert code == 0, stderr
+    check_first_run(outcome, manifest, warehouse)
     first = actual_stats(warehouse)
     expected, _ = expected_stats(db, EXEC_DATE, _utc(as_of))
     assert_stats_match(first, expected)
 
     # same execution date, nothing new: identical numbers, only last_updated may move
+    recommendations_sql = "select page_name, recommendation_rank, caption_id, selection_reason from eros.caption_recommendations order by 1, 2"
+    recommended = warehouse(recommendations_sql)
     later = f"{EXEC_DATE.isoformat()}T17:00:00+00:00"
     code, outcome, stderr = _run_caption(run_eros, EXEC_DATE, later)
     assert code == 0, stderr
     again = actual_stats(warehouse)
     assert numbers(again) == numbers(first)
+    assert warehouse(recommendations_sql) == recommended  # same seed, same data: same picks in the same order
     assert all(again[k]["last_updated"] >= first[k]["last_updated"] for k in first)
 
     # a counter increase three days after sending, and rows that arrive late

@@ -10,7 +10,10 @@ BQEMU_VENV ?= .venv-bqemu
 export BQEMU_VENV
 BQEMU_STAMP := $(BQEMU_VENV)/.installed
 
-.PHONY: demo test install bqemu lint clean
+# Headless Chromium for the browser check of `eros report` (issue 6): the Debian package.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test install bqemu chromium lint clean
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,7 +32,11 @@ bqemu: $(BQEMU_STAMP)
 demo: $(STAMP)
 	$(BIN)/eros demo
 
-test: $(STAMP) $(BQEMU_STAMP)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends chromium; }
+
+test: $(STAMP) $(BQEMU_STAMP) chromium
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

@@ -124,16 +124,31 @@ def _scorecard_from(build: DbtRun) -> list[dict[str, Any]] | None:
     return None
 
 
+def _error_detail(build: DbtRun, node_name: str) -> str | None:
+    """The database's own words about a failed node (e.g. "Catalog Error: Table with name
+    x does not exist!"), from dbt's error events."""
+    for text in build.errors:
+        if node_name not in text:
+            continue
+        for line in text.splitlines():
+            line = line.strip()
+            if "Error" in line and not line.startswith(("Runtime Error in", "Database Error in", "Compilation Error in")) \
+                    and node_name not in line:
+                return line
+    return None
+
+
 def _build_problem(build: DbtRun) -> str | None:
     """Why the build did not produce trustworthy checks, or None: a model that errored or
     was skipped, a test that could not execute, or dbt not starting at all."""
     if build.invocation_id is None:
         return f"dbt did not start: {first_error_line(build) or 'no output'}"
     for node in build.nodes:
-        if node.resource_type == "model" and node.status in ("error", "skipped", "runtime error"):
-            return f"{node.name}: {(node.message or node.status).strip().splitlines()[0]}"
-        if node.resource_type == "test" and node.status in ("error", "runtime error"):
-            return f"test {node.name} could not run: {(node.message or 'error').strip().splitlines()[0]}"
+        failed_model = node.resource_type == "model" and node.status in ("error", "skipped", "runtime error")
+        failed_test = node.resource_type == "test" and node.status in ("error", "runtime error")
+        if failed_model or failed_test:
+            detail = _error_detail(build, node.name) or (node.message or node.status).strip().splitlines()[0]
+            return f"{'test ' if failed_test else ''}{node.name} could not run: {detail}"
     if not build.ok and not any(n.resource_type == "test" and n.status == "fail" for n in build.nodes):
         return first_error_line(build) or f"dbt build exited {build.returncode}"
     return None

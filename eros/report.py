@@ -38,6 +38,7 @@ REPORT_ANALYSES = (
 QUERIES_MACRO = "eros_health_report_queries"
 PAYLOAD_KIND = "health_report_queries"
 TOP_CAPTIONS_SHOWN = 3
+DAY_MS = 86_400_000  # plotly date axes count milliseconds
 STATUS_COLORS = {"PASS": "#1a7f37", "WARN": "#b35900", "FAIL": "#c62828", "UNKNOWN": "#6a1b9a"}
 OUTCOME_COLORS = {"succeeded": "#2e7d32", "completed_with_issues": "#ef6c00", "failed": "#c62828", "running": "#1565c0"}
 LEVEL_COLORS = {"CRITICAL": "#c62828", "WARNING": "#ef6c00", "OK": "#2e7d32", "NO_CAP": "#9e9e9e"}
@@ -184,8 +185,12 @@ def _pill(status: str, big: bool = False) -> str:
     return f'<span class="pill{extra}" style="background:{color}">{_esc(status)}</span>'
 
 
+IDENTIFIER_COLUMNS = frozenset({"caption_id", "caption_rank", "job_id"})
+
+
 def _table(columns: Sequence[tuple[str, str]], rows: Sequence[Mapping[str, Any]], empty: str, pills: Sequence[str] = ()) -> str:
-    """HTML table of ``rows`` with (key, header) columns; numbers right-aligned."""
+    """HTML table of ``rows`` with (key, header) columns; numbers right-aligned (identifiers
+    such as caption_id without thousands separators)."""
     if not rows:
         return f'<p class="empty">{_esc(empty)}</p>'
     head = "".join(f"<th>{_esc(label)}</th>" for _, label in columns)
@@ -196,6 +201,8 @@ def _table(columns: Sequence[tuple[str, str]], rows: Sequence[Mapping[str, Any]]
             value = row.get(key)
             if key in pills and value is not None:
                 cells.append(f"<td>{_pill(str(value))}</td>")
+            elif key in IDENTIFIER_COLUMNS and value is not None:
+                cells.append(f'<td class="num">{_esc(value)}</td>')
             elif isinstance(value, (int, float)) and not isinstance(value, bool):
                 text = f"{value:,}" if isinstance(value, int) else f"{value:,.2f}"
                 cells.append(f'<td class="num">{text}</td>')
@@ -209,34 +216,49 @@ def _figure_html(figure: Any, element_id: str) -> str:
     return str(figure.to_html(full_html=False, include_plotlyjs=False, div_id=element_id, config={"displaylogo": False, "responsive": True}))
 
 
-def _duration_chart(rows: Sequence[Mapping[str, Any]]) -> str:
-    """Daily automation over 30 days: runs by outcome (stacked bars) and average duration (line)."""
+def _worst_outcome(row: Mapping[str, Any]) -> str:
+    for key in ("failed", "completed_with_issues", "running"):
+        if row.get(key):
+            return key
+    return "succeeded"
+
+
+def _duration_chart(rows: Sequence[Mapping[str, Any]], last_day: dt.date) -> str:
+    """Daily automation over the 30 LA days ending ``last_day``: one bar per day, its height
+    the average run duration, its color the day's worst outcome; markers for the longest run."""
     import plotly.graph_objects as go
 
     daily = [r for r in rows if r.get("job_name") == "daily_automation"]
     if not daily:
         return '<p class="empty">No daily_automation run in the last 30 days.</p>'
-    days = [r["run_date_la"] for r in daily]
+    labels = {"succeeded": "SUCCESS", "completed_with_issues": "with errors / no work", "failed": "FAILED", "running": "RUNNING"}
     figure = go.Figure()
-    outcomes = [("succeeded", "SUCCESS"), ("completed_with_issues", "with errors / no work"), ("failed", "FAILED"), ("running", "RUNNING")]
-    for key, label in outcomes:
-        values = [r.get(key) or 0 for r in daily]
-        if any(values):
-            figure.add_trace(go.Bar(x=days, y=values, name=label, marker_color=OUTCOME_COLORS[key], yaxis="y"))
+    for key, label in labels.items():
+        days = [r for r in daily if _worst_outcome(r) == key]
+        if not days:
+            continue
+        figure.add_trace(go.Bar(
+            x=[r["run_date_la"] for r in days], y=[r.get("avg_duration_seconds") for r in days], name=label,
+            marker_color=OUTCOME_COLORS[key], customdata=[[r.get("runs"), r.get("failed")] for r in days],
+            width=[DAY_MS * 0.7] * len(days),  # else plotly sizes a sparse trace's bars by its point spacing
+            hovertemplate="%{x}: avg %{y:.0f} s, %{customdata[0]} run(s), %{customdata[1]} failed<extra>" + label + "</extra>",
+        ))
     figure.add_trace(go.Scatter(
-        x=days, y=[r.get("avg_duration_seconds") for r in daily], name="avg duration (s)", mode="lines+markers",
-        line={"color": "#24292f", "width": 2}, yaxis="y2",
+        x=[r["run_date_la"] for r in daily], y=[r.get("max_duration_seconds") for r in daily], name="longest run",
+        mode="markers", marker={"color": "#24292f", "symbol": "line-ew-open", "size": 12, "line": {"width": 2}},
+        hovertemplate="%{x}: longest %{y:.0f} s<extra></extra>",
     ))
-    figure.add_trace(go.Scatter(
-        x=days, y=[r.get("max_duration_seconds") for r in daily], name="max duration (s)", mode="markers",
-        marker={"color": "#6e7781", "symbol": "triangle-up", "size": 8}, yaxis="y2",
-    ))
+    half_day = dt.timedelta(hours=12)
+    first_midnight = dt.datetime.combine(last_day - dt.timedelta(days=29), dt.time())
+    last_midnight = dt.datetime.combine(last_day, dt.time())
     figure.update_layout(
-        barmode="stack", height=360, margin={"l": 50, "r": 60, "t": 10, "b": 40}, plot_bgcolor="#fff",
-        legend={"orientation": "h", "y": -0.18}, hovermode="x unified",
-        xaxis={"title": "LA date", "type": "date", "gridcolor": "#eaeef2"},
-        yaxis={"title": "runs", "rangemode": "tozero", "gridcolor": "#eaeef2", "dtick": 1},
-        yaxis2={"title": "seconds", "overlaying": "y", "side": "right", "rangemode": "tozero", "showgrid": False},
+        barmode="overlay", height=340, margin={"l": 60, "r": 20, "t": 10, "b": 40}, plot_bgcolor="#fff",
+        legend={"orientation": "h", "y": -0.2}, bargap=0.25,
+        xaxis={
+            "title": "LA date", "type": "date", "gridcolor": "#eaeef2", "dtick": DAY_MS * 2, "tickformat": "%b %d",
+            "range": [first_midnight - half_day, last_midnight + half_day],
+        },
+        yaxis={"title": "duration (s)", "rangemode": "tozero", "gridcolor": "#eaeef2"},
     )
     return _figure_html(figure, "chart-daily-durations")
 
@@ -305,13 +327,14 @@ def render_html(health: HealthReport, results: Mapping[str, Mapping[str, Any]], 
     other_jobs = [r for r in trends if r.get("job_name") != "daily_automation"]
     counts = {s: sum(1 for c in health.checks if c.get("status") == s) for s in ("PASS", "WARN", "FAIL")}
     sections = [
-        f"""<section><h2>Scorecard</h2>
+        f"""<section id="scorecard"><h2>Scorecard</h2>
 <p class="note">{counts['PASS']} PASS, {counts['WARN']} WARN, {counts['FAIL']} FAIL · as of {_esc(health.as_of)} UTC
 ({_esc(health.execution_date)} in Los Angeles) · exit code of <code>eros health</code>: {STATUS_EXIT_CODES[health.status]}</p>
 {_scorecard_table(health)}</section>""",
         f"""<section><h2>Daily automation: runs and durations, last 30 days</h2>
-<p class="note">Bars: runs per LA day by outcome. Line: average duration (right axis; target 2-5 min, 10 max).</p>
-{_duration_chart(trends)}
+<p class="note">One bar per LA day: average run duration, colored by the worst outcome of the day;
+black tick: the longest run. Target 2-5 min, 10 max.</p>
+{_duration_chart(trends, dt.date.fromisoformat(health.execution_date))}
 <details><summary class="small">Other jobs ({len(other_jobs)} job-days)</summary>
 {_table([("job_name", "job"), ("run_date_la", "LA date"), ("runs", "runs"), ("succeeded", "ok"), ("failed", "failed"),
          ("avg_duration_seconds", "avg s"), ("max_duration_seconds", "max s")], other_jobs, "No other job ran.")}

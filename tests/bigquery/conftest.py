@@ -46,10 +46,13 @@ def bq_emulator(bqemu_venv: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     """One running emulator for the session (project of-scheduler-proj), always stopped."""
     log_path = tmp_path_factory.mktemp("bqemu") / "emulator.log"
     emulator = BigQueryEmulator(project=BQ_PROJECT, venv_dir=bqemu_venv, log_path=log_path, startup_timeout=90)
+    problem = None
     try:
         emulator.start()
     except BigQueryEmulatorError as exc:
-        pytest.fail(f"the BigQuery emulator did not start: {exc}", pytrace=False)
+        problem = str(exc)
+    if problem is not None:
+        pytest.fail(f"the BigQuery emulator did not start: {problem}", pytrace=False)
     try:
         yield emulator
     finally:

@@ -291,6 +291,7 @@ def schedule_run_due(now_text: str | None, target: str | None, job_keys: tuple[s
     jobs = _schedules(jobs_file, project).select(job_keys)
     runner_id = runner.new_runner_id()
     clock = runner.fixed_clock(_aware(now_text, "--now"))
+    duckdb_path(project).parent.mkdir(parents=True, exist_ok=True)  # dbt-duckdb does not create the folder
 
     def show(report: Any) -> None:
         if not as_json:

@@ -45,7 +45,7 @@ from eros.scheduling import planner
 from eros.scheduling.config import ScheduledJob, Schedules
 from eros.scheduling.planner import Attempt, Decision, plan, run_id
 from eros.scheduling.slots import slot_label
-from eros.scheduling.store import Store
+from eros.scheduling.store import Abandon, ClaimRequest, Finish, State, Store
 
 Clock = Callable[[], dt.datetime]
 # Grace between SIGTERM and SIGKILL of a step that ran past its timeout.
@@ -266,6 +266,11 @@ def run_due(
 ) -> list[JobReport]:
     """Run every due job once (module docstring); the caller holds the process lock.
 
+    Store calls: the first reads the state of every job's latest slot and claims attempt 1
+    of the first job due for a new slot; each later one records the previous attempt's
+    outcome together with the next claim; a last one records the last outcome. So a call
+    with nothing due costs one call, and k due jobs cost k + 1.
+
     Args:
         schedules: the jobs (all of a :class:`Schedules`, or a selection by priority).
         store: where attempts are recorded.
@@ -284,7 +289,17 @@ def run_due(
     jobs = schedules.by_priority() if isinstance(schedules, Schedules) else list(schedules)
     now = clock()
     slots = {job.key: planner.latest_slot(job.cron, job.zone, now) for job in jobs}
-    state = store.state([(job.key, slots[job.key]) for job in jobs])
+
+    def request(job: ScheduledJob, attempt: int, started: dt.datetime) -> ClaimRequest:
+        slot = slots[job.key]
+        row = Attempt(run_id(job.key, slot, attempt), job.key, slot, attempt, planner.RUNNING, runner_id, started, None)
+        return ClaimRequest(row, " ".join(["eros", *job.step_command(slot)]), slot_label(slot, job.zone))
+
+    first = store.sync(slots=[(job.key, slots[job.key]) for job in jobs], claim_first_new=[request(job, 1, now) for job in jobs])
+    state = first.state or State([], {})
+    pre_claim = first.claim
+    pending_finish: Finish | None = None
+    pending_abandon: list[Abandon] = []
     reports: list[JobReport] = []
 
     def report(job: ScheduledJob, decision: Decision, action: str, status: str | None, detail: str, result: StepResult | None = None) -> None:
@@ -298,13 +313,12 @@ def run_due(
         attempts = [a for a in state.attempts if a.job == job.key]
         decision = plan(job, now, attempts, state.last_slots.get(job.key), slots[job.key])
         if decision.abandon:
-            final = decision.action == planner.DONE
             alert = None
-            if final and job.notify.on_failure:
+            if decision.action == planner.DONE and job.notify.on_failure:
                 alert = {"level": failure_level(job), "message": f"{job.name} ({job.key}) slot {slot_label(decision.slot, job.zone)}: "
                          f"attempt {decision.attempt} abandoned (its runner stopped), no retry left"}
             note = f"abandoned: still RUNNING past timeout_seconds={job.timeout_seconds}; closed by {runner_id}"
-            store.abandon(decision.abandon, clock(), note, alert)
+            pending_abandon.append(Abandon(decision.abandon, clock(), note, alert))
         if decision.action == planner.DONE:
             report(job, decision, decision.action, decision.status, f"slot done ({decision.status}, attempt {decision.attempt})")
             continue
@@ -317,19 +331,20 @@ def run_due(
             report(job, decision, decision.action, decision.status,
                    f"attempt {decision.attempt} {decision.status}; attempt {decision.attempt + 1} not before {when}")
             continue
-        started = clock()
-        attempt = Attempt(run_id(job.key, decision.slot, decision.attempt), job.key, decision.slot, decision.attempt, planner.RUNNING,
-                          runner_id, started, None)
-        step_text = " ".join(["eros", *job.step_command(decision.slot)])
-        claim = store.claim(attempt, step_text, slot_label(decision.slot, job.zone))
+        if pre_claim is not None and pre_claim.job == job.key and decision.attempt == 1:
+            claim = pre_claim
+        else:
+            made = store.sync(finish=pending_finish, abandon=pending_abandon, claim=request(job, decision.attempt, clock())).claim
+            pending_finish, pending_abandon = None, []
+            assert made is not None
+            claim = made
         if not claim.won:
             report(job, decision, "LOST", (claim.row or {}).get("status"), f"attempt {decision.attempt} was claimed first by {claim.owner}")
             continue
         result = execute(job, decision.slot, decision.attempt, target)
         finished = clock()
-        alert = _alert_after(job, decision, result, finished)
-        store.finish(attempt.run_id, runner_id, result.status, finished, exit_code=result.exit_code, job_id=result.job_id,
-                     job_status=result.job_status, message=result.message, alert=alert)
+        pending_finish = Finish(claim.run_id, runner_id, result.status, finished, exit_code=result.exit_code, job_id=result.job_id,
+                                job_status=result.job_status, message=result.message, alert=_alert_after(job, decision, result, finished))
         detail = f"attempt {decision.attempt}/{job.max_attempts}: {result.status} in {result.seconds:.0f} s"
         if result.job_status:
             detail += f" (job {result.job_status})"
@@ -338,6 +353,8 @@ def run_due(
         if result.status in planner.RETRYABLE:
             detail += f": {result.message}" + ("" if decision.attempt < job.max_attempts else "; no retry left")
         report(job, decision, decision.action, result.status, detail, result)
+    if pending_finish is not None or pending_abandon:
+        store.sync(finish=pending_finish, abandon=pending_abandon)
     return reports
 
 

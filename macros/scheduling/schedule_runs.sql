@@ -1,14 +1,28 @@
 {#-
-  The record of scheduled runs (`eros schedule run-due`, eros/scheduling/store.py), as
-  run-operations so it works the same on DuckDB and BigQuery. Each prints one
-  `EROS_JSON {...}` line. Timestamps arrive as 'YYYY-MM-DD HH:MM:SS' (UTC).
+  The record of scheduled runs (`eros schedule run-due`, eros/scheduling/store.py), as one
+  run-operation so it works the same on DuckDB and BigQuery and each step of the runner
+  costs one dbt invocation. Timestamps arrive as 'YYYY-MM-DD HH:MM:SS' (UTC).
 
-  eros_schedule_state(slots)   attempts of each (job, slot) asked for + newest recorded slot per job
-  eros_schedule_claim(...)     atomic claim of (job, slot, attempt): MERGE on run_id, then read back
-                               which runner owns the row (the winner)
-  eros_schedule_finish(...)    the attempt's outcome (only by its owner) and an optional alert
-  eros_schedule_abandon(...)   mark an attempt whose runner died (RUNNING past its timeout)
-  eros_doctor_checks()         `eros doctor`: source problems + write access to the target schema
+  dbt run-operation eros_schedule_sync --args '{finish: ..., abandon: [...], slots: [...], claim_first_new: [...], claim: ...}'
+  does, in this order, whatever it is given:
+    finish           {run_id, runner_id, status, finished, exit_code, job_id, job_status, message, alert}:
+                     the outcome of an attempt (only its owner's row is updated), and an alert
+                     row (source scheduler) when alert = {level, message} is given
+    abandon          [{run_id, finished, message, alert}]: attempts whose runner died
+                     (RUNNING past their timeout) become ABANDONED
+    slots            [{job, slot}]: read the attempts of each (job, slot) and the newest recorded
+                     slot per job (the state, read BEFORE any claim below)
+    claim_first_new  [claim, ...] in priority order: claim attempt 1 of the first job whose slot
+                     has no attempt at all, stopping at the first slot with an unfinished attempt
+                     (a retry or a running attempt goes first); saves one dbt call per run-due call
+    claim            {run_id, job, slot, attempt, runner_id, started, job_step, slot_local}: claim it
+  and prints `EROS_JSON {"schedule_sync": {"exists", "alerts_exist", "attempts", "last_slots", "claim"}}`.
+
+  A claim is a MERGE on run_id that inserts the row only when it is new; the matched branch
+  rewrites nothing but makes the statement a mutating DML on BigQuery, where concurrent
+  mutating DML on the same partition is serialized (a conflicting statement is re-run against
+  the committed row); DuckDB allows one writer process at a time. The row is then read back:
+  the claim is won when it is the only row of that run_id and holds this runner's id.
 -#}
 
 {% macro eros_schedule_ts(value) -%}
@@ -32,118 +46,8 @@
 {%- endmacro %}
 
 
-{#- slots: list of {job, slot} (slot 'YYYY-MM-DD HH:MM:SS' UTC). -#}
-{% macro eros_schedule_state(slots) %}
-    {% set runs = eros_model_relation('scheduled_job_runs') %}
-    {% set state = {
-        'exists': runs is not none,
-        'alerts_exist': eros_model_relation('automation_alerts') is not none,
-        'attempts': [],
-        'last_slots': {},
-    } %}
-    {% if runs is not none and slots %}
-        {% set conditions = [] %}
-        {% set jobs = [] %}
-        {% for item in slots %}
-            {% do conditions.append('(job = ' ~ eros_sql_string(item.job) ~ ' and slot_time = ' ~ eros_schedule_ts(item.slot) ~ ')') %}
-            {% do jobs.append(eros_sql_string(item.job)) %}
-        {% endfor %}
-        {% do state.update({'attempts': eros_schedule_rows(
-            'select ' ~ eros_schedule_columns() ~ ' from ' ~ runs ~ ' where ' ~ (conditions | join(' or ')) ~ ' order by job, attempt'
-        )}) %}
-        {% for row in eros_schedule_rows('select job, max(slot_time) as last_slot from ' ~ runs ~ ' where job in (' ~ (jobs | join(', ')) ~ ') group by job') %}
-            {% do state.last_slots.update({row.job: row.last_slot}) %}
-        {% endfor %}
-    {% endif %}
-    {% do log('EROS_JSON ' ~ tojson({'schedule_state': state}), info=true) %}
-{% endmacro %}
-
-
-{#-
-  Claim one attempt. The MERGE inserts the row only when run_id is new; the matched
-  branch rewrites nothing, but makes the statement a mutating DML on BigQuery, where
-  concurrent mutating DML on the same partition is serialized (a conflicting statement is
-  re-run against the committed row). DuckDB allows one writer process at a time. The
-  winner is whoever's runner_id the row holds afterwards.
--#}
-{% macro eros_schedule_claim(run_id, job, slot, attempt, runner_id, started, job_step, slot_local) %}
-    {% set runs = eros_model_relation('scheduled_job_runs') %}
-    {% if runs is none %}
-        {{ exceptions.raise_compiler_error('EROS_SCHEDULE_NEEDS_BUILD: scheduled_job_runs does not exist') }}
-    {% endif %}
-    {% set merge_sql %}
-        merge into {{ runs }} as target
-        using (
-            select
-                {{ eros_sql_string(run_id) }} as run_id,
-                {{ eros_sql_string(job) }} as job,
-                cast({{ eros_sql_string(job_step) }} as {{ dbt.type_string() }}) as job_step,
-                {{ eros_schedule_ts(slot) }} as slot_time,
-                cast({{ eros_sql_string(slot_local) }} as {{ dbt.type_string() }}) as slot_local,
-                cast({{ attempt | int }} as {{ dbt.type_bigint() }}) as attempt,
-                'RUNNING' as status,
-                {{ eros_sql_string(runner_id) }} as runner_id,
-                {{ eros_schedule_ts(started) }} as started_at
-        ) as source
-        on target.run_id = source.run_id
-        when matched then update set runner_id = target.runner_id
-        when not matched then insert (run_id, job, job_step, slot_time, slot_local, attempt, status, runner_id, started_at)
-        values (source.run_id, source.job, source.job_step, source.slot_time, source.slot_local, source.attempt, source.status, source.runner_id, source.started_at)
-    {% endset %}
-    {% do run_query(merge_sql) %}
+{% macro eros_schedule_commit() %}
     {% do adapter.commit() if target.type == 'duckdb' %}
-    {% set rows = eros_schedule_rows('select ' ~ eros_schedule_columns() ~ ' from ' ~ runs ~ ' where run_id = ' ~ eros_sql_string(run_id) ~ ' order by started_at, runner_id') %}
-    {% set owner = rows[0] if rows else none %}
-    {% do log('EROS_JSON ' ~ tojson({'schedule_claim': {
-        'won': owner is not none and owner.runner_id == runner_id and rows | length == 1,
-        'row': owner,
-        'rows': rows | length,
-    }}), info=true) %}
-{% endmacro %}
-
-
-{#- alert: none or {level, message}: raised in automation_alerts (source scheduler) when it exists. -#}
-{% macro eros_schedule_finish(run_id, runner_id, status, finished, exit_code=none, job_id=none, job_status=none, message=none, alert=none) %}
-    {% set runs = eros_model_relation('scheduled_job_runs') %}
-    {% if runs is none %}
-        {{ exceptions.raise_compiler_error('EROS_SCHEDULE_NEEDS_BUILD: scheduled_job_runs does not exist') }}
-    {% endif %}
-    {% set update_sql %}
-        update {{ runs }}
-        set
-            status = {{ eros_sql_string(status) }},
-            finished_at = {{ eros_schedule_ts(finished) }},
-            exit_code = cast({{ 'null' if exit_code is none else (exit_code | int) }} as {{ dbt.type_bigint() }}),
-            job_id = cast({{ eros_sql_string(job_id) }} as {{ dbt.type_string() }}),
-            job_status = cast({{ eros_sql_string(job_status) }} as {{ dbt.type_string() }}),
-            message = cast({{ eros_sql_string(message[:2000] if message else none) }} as {{ dbt.type_string() }})
-        where run_id = {{ eros_sql_string(run_id) }}
-            and runner_id = {{ eros_sql_string(runner_id) }}
-    {% endset %}
-    {% do run_query(update_sql) %}
-    {% do adapter.commit() if target.type == 'duckdb' %}
-    {% set raised = eros_schedule_alert(alert, run_id) %}
-    {% do log('EROS_JSON ' ~ tojson({'schedule_finish': {'run_id': run_id, 'status': status, 'alert_raised': raised}}), info=true) %}
-{% endmacro %}
-
-
-{% macro eros_schedule_abandon(run_id, finished, message, alert=none) %}
-    {% set runs = eros_model_relation('scheduled_job_runs') %}
-    {% if runs is not none %}
-        {% set update_sql %}
-            update {{ runs }}
-            set
-                status = 'ABANDONED',
-                finished_at = {{ eros_schedule_ts(finished) }},
-                message = {{ eros_sql_string(message[:2000]) }}
-            where run_id = {{ eros_sql_string(run_id) }}
-                and status = 'RUNNING'
-        {% endset %}
-        {% do run_query(update_sql) %}
-        {% do adapter.commit() if target.type == 'duckdb' %}
-    {% endif %}
-    {% set raised = eros_schedule_alert(alert, run_id) %}
-    {% do log('EROS_JSON ' ~ tojson({'schedule_abandon': {'run_id': run_id, 'alert_raised': raised}}), info=true) %}
 {% endmacro %}
 
 
@@ -153,6 +57,131 @@
         {{ return(true) }}
     {% endif %}
     {{ return(false) }}
+{% endmacro %}
+
+
+{% macro eros_schedule_do_finish(runs, item) %}
+    {% set update_sql %}
+        update {{ runs }}
+        set
+            status = {{ eros_sql_string(item.status) }},
+            finished_at = {{ eros_schedule_ts(item.finished) }},
+            exit_code = cast({{ 'null' if item.exit_code is none else (item.exit_code | int) }} as {{ dbt.type_bigint() }}),
+            job_id = cast({{ eros_sql_string(item.job_id) }} as {{ dbt.type_string() }}),
+            job_status = cast({{ eros_sql_string(item.job_status) }} as {{ dbt.type_string() }}),
+            message = cast({{ eros_sql_string(item.message[:2000] if item.message else none) }} as {{ dbt.type_string() }})
+        where run_id = {{ eros_sql_string(item.run_id) }}
+            and runner_id = {{ eros_sql_string(item.runner_id) }}
+    {% endset %}
+    {% do run_query(update_sql) %}
+    {% do eros_schedule_commit() %}
+    {% do eros_schedule_alert(item.alert, item.run_id) %}
+{% endmacro %}
+
+
+{% macro eros_schedule_do_abandon(runs, item) %}
+    {% set update_sql %}
+        update {{ runs }}
+        set
+            status = 'ABANDONED',
+            finished_at = {{ eros_schedule_ts(item.finished) }},
+            message = {{ eros_sql_string(item.message[:2000]) }}
+        where run_id = {{ eros_sql_string(item.run_id) }}
+            and status = 'RUNNING'
+    {% endset %}
+    {% do run_query(update_sql) %}
+    {% do eros_schedule_commit() %}
+    {% do eros_schedule_alert(item.alert, item.run_id) %}
+{% endmacro %}
+
+
+{% macro eros_schedule_do_claim(runs, item) %}
+    {% set merge_sql %}
+        merge into {{ runs }} as target
+        using (
+            select
+                {{ eros_sql_string(item.run_id) }} as run_id,
+                {{ eros_sql_string(item.job) }} as job,
+                cast({{ eros_sql_string(item.job_step) }} as {{ dbt.type_string() }}) as job_step,
+                {{ eros_schedule_ts(item.slot) }} as slot_time,
+                cast({{ eros_sql_string(item.slot_local) }} as {{ dbt.type_string() }}) as slot_local,
+                cast({{ item.attempt | int }} as {{ dbt.type_bigint() }}) as attempt,
+                'RUNNING' as status,
+                {{ eros_sql_string(item.runner_id) }} as runner_id,
+                {{ eros_schedule_ts(item.started) }} as started_at
+        ) as source
+        on target.run_id = source.run_id
+        when matched then update set runner_id = target.runner_id
+        when not matched then insert (run_id, job, job_step, slot_time, slot_local, attempt, status, runner_id, started_at)
+        values (source.run_id, source.job, source.job_step, source.slot_time, source.slot_local, source.attempt, source.status, source.runner_id, source.started_at)
+    {% endset %}
+    {% do run_query(merge_sql) %}
+    {% do eros_schedule_commit() %}
+    {% set rows = eros_schedule_rows('select ' ~ eros_schedule_columns() ~ ' from ' ~ runs ~ ' where run_id = ' ~ eros_sql_string(item.run_id) ~ ' order by started_at, runner_id') %}
+    {% set owner = rows[0] if rows else none %}
+    {{ return({
+        'job': item.job,
+        'run_id': item.run_id,
+        'won': owner is not none and owner.runner_id == item.runner_id and rows | length == 1,
+        'row': owner,
+    }) }}
+{% endmacro %}
+
+
+{% macro eros_schedule_sync(finish=none, abandon=none, slots=none, claim_first_new=none, claim=none) %}
+    {% set runs = eros_model_relation('scheduled_job_runs') %}
+    {% set writes = finish or abandon or claim_first_new or claim %}
+    {% if runs is none and writes %}
+        {{ exceptions.raise_compiler_error('EROS_SCHEDULE_NEEDS_BUILD: scheduled_job_runs does not exist') }}
+    {% endif %}
+    {% set out = {
+        'exists': runs is not none,
+        'alerts_exist': eros_model_relation('automation_alerts') is not none,
+        'attempts': [],
+        'last_slots': {},
+        'claim': none,
+    } %}
+    {% if finish %}
+        {% do eros_schedule_do_finish(runs, finish) %}
+    {% endif %}
+    {% for item in abandon or [] %}
+        {% do eros_schedule_do_abandon(runs, item) %}
+    {% endfor %}
+    {% if runs is not none and slots %}
+        {% set conditions = [] %}
+        {% set jobs = [] %}
+        {% for item in slots %}
+            {% do conditions.append('(job = ' ~ eros_sql_string(item.job) ~ ' and slot_time = ' ~ eros_schedule_ts(item.slot) ~ ')') %}
+            {% do jobs.append(eros_sql_string(item.job)) %}
+        {% endfor %}
+        {% do out.update({'attempts': eros_schedule_rows(
+            'select ' ~ eros_schedule_columns() ~ ' from ' ~ runs ~ ' where ' ~ (conditions | join(' or ')) ~ ' order by job, attempt'
+        )}) %}
+        {% for row in eros_schedule_rows('select job, max(slot_time) as last_slot from ' ~ runs ~ ' where job in (' ~ (jobs | join(', ')) ~ ') group by job') %}
+            {% do out.last_slots.update({row.job: row.last_slot}) %}
+        {% endfor %}
+    {% endif %}
+    {% if claim_first_new %}
+        {% set chosen = [] %}
+        {% for item in claim_first_new %}
+            {% if not chosen %}
+                {% set mine = out.attempts | selectattr('job', 'equalto', item.job) | list %}
+                {% set unfinished = mine | rejectattr('status', 'in', ['SUCCEEDED', 'WARNING']) | list %}
+                {% if not mine %}
+                    {% do chosen.append(item) %}
+                {% elif unfinished %}
+                    {% do chosen.append(none) %}
+                {% endif %}
+            {% endif %}
+        {% endfor %}
+        {% if chosen and chosen[0] is not none %}
+            {% do out.update({'claim': eros_schedule_do_claim(runs, chosen[0])}) %}
+        {% endif %}
+    {% endif %}
+    {% if claim %}
+        {% do out.update({'claim': eros_schedule_do_claim(runs, claim)}) %}
+    {% endif %}
+    {% do log('EROS_JSON ' ~ tojson({'schedule_sync': out}), info=true) %}
 {% endmacro %}
 
 

@@ -39,9 +39,22 @@ def main() -> None:
     for creator mass messages, on dbt (DuckDB locally, BigQuery in production)."""
 
 
-@main.group(name="run", cls=ErosGroup)
-def run_group() -> None:
-    """Run one scheduled job now."""
+class RunGroup(ErosGroup):
+    """``eros run``: also accepts ``--no-alerts`` after the job name (issue 7)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--no-alerts" in args[1:]:
+            args = ["--no-alerts", *[a for a in args if a != "--no-alerts"]]
+        return super().parse_args(ctx, args)
+
+
+@main.group(name="run", cls=RunGroup)
+@click.option("--no-alerts", is_flag=True, help="Do not evaluate the alert rules or send alerts at the end of the job.")
+def run_group(no_alerts: bool) -> None:
+    """Run one scheduled job now (each ends by evaluating the alert rules and sending due alerts)."""
+    import eros.jobs
+
+    eros.jobs.ALERTS_AFTER_JOBS = not no_alerts
 
 
 def parse_var_items(items: tuple[str, ...]) -> dict[str, Any]:
@@ -214,6 +227,105 @@ def report_command(out_path: Path | None, target: str | None, as_of_text: str | 
 
 
 # --- alerts / monitoring commands (issue 7) ---
+
+
+@main.group(name="alerts", cls=ErosGroup)
+def alerts_group() -> None:
+    """Alert rules (seed alert_rules), delivery to Slack / Google Chat / email / PagerDuty, acknowledgement."""
+
+
+@alerts_group.command(name="list")
+@click.option("--all", "include_all", is_flag=True, help="Include resolved alerts.")
+@click.option("--limit", default=200, show_default=True, type=click.IntRange(min=1), help="Newest alerts shown.")
+@click.option("--target", default=None, help="dbt target from profiles.yml (default: $EROS_TARGET or local).")
+@click.option("--json", "as_json", is_flag=True, help="Print the alerts as JSON.")
+def alerts_list(include_all: bool, limit: int, target: str | None, as_json: bool) -> None:
+    """Open alerts (or all with --all), newest first, with their deliveries."""
+    from eros.alerts import list_alerts
+
+    project = project_dir()
+    result = list_alerts(project=project, target=check_target(target, project), include_all=include_all, limit=limit)
+    if as_json:
+        click.echo(json.dumps(result, indent=2, default=str))
+    else:
+        console.print_alert_list(result)
+
+
+@alerts_group.command(name="ack")
+@click.argument("alert_id")
+@click.option("--by", "by", required=True, metavar="NAME", help="Who acknowledges it.")
+@click.option("--target", default=None, help="dbt target from profiles.yml (default: $EROS_TARGET or local).")
+@click.option("--json", "as_json", is_flag=True, help="Print the alert as JSON.")
+def alerts_ack(alert_id: str, by: str, target: str | None, as_json: bool) -> None:
+    """Acknowledge ALERT_ID (or a unique prefix of 6+ characters): stops its escalation."""
+    from eros.alerts import acknowledge
+
+    project = project_dir()
+    alert = acknowledge(project=project, target=check_target(target, project), alert_id=alert_id, by=by)
+    if as_json:
+        click.echo(json.dumps(alert, indent=2, default=str))
+        return
+    state = "acknowledged" if alert["changed"] else "was already acknowledged"
+    console.stdout.print(
+        f"alert {alert['alert_id']} {state} by {alert['acknowledged_by']} at {alert['acknowledged_at']} UTC; status {alert['status']}"
+    )
+
+
+@alerts_group.command(name="evaluate")
+@click.option("--as-of", "as_of_text", metavar="TIMESTAMP", help="Evaluation instant (ISO; UTC unless it has an offset). Default: now.")
+@click.option("--target", default=None, help="dbt target from profiles.yml (default: $EROS_TARGET or local).")
+@click.option("--json", "as_json", is_flag=True, help="Print the evaluation as JSON.")
+def alerts_evaluate(as_of_text: str | None, target: str | None, as_json: bool) -> None:
+    """Evaluate every rule now (or --as-of): raise alerts past their cooldown, resolve cleared ones."""
+    from eros.alerts import evaluate
+
+    as_of = parse_timestamp(as_of_text)
+    project = project_dir()
+    target_name = check_target(target, project)
+    with job_lock(duckdb_path(project).parent / ".locks", "alerts_evaluate", wait_seconds=120):
+        result = evaluate(project=project, target=target_name, as_of=as_of)
+    if as_json:
+        click.echo(json.dumps(result, indent=2, default=str))
+    else:
+        console.print_alert_evaluation(result)
+
+
+@alerts_group.command(name="send")
+@click.option("--dry-run", is_flag=True, help="Show what would be sent where (secrets masked); send and record nothing.")
+@click.option("--now", "now_text", metavar="TIMESTAMP", help="Decision instant for batching and escalation (ISO; default: now).")
+@click.option("--target", default=None, help="dbt target from profiles.yml (default: $EROS_TARGET or local).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def alerts_send(dry_run: bool, now_text: str | None, target: str | None, as_json: bool) -> None:
+    """Send unsent alerts (batched per 5 minutes) and due escalations; retry failed deliveries.
+    Exit 1 when a delivery failed (it is retried by the next send)."""
+    from eros.notify import send_alerts
+
+    now = parse_timestamp(now_text, "--now")
+    project = project_dir()
+    target_name = check_target(target, project)
+    with job_lock(duckdb_path(project).parent / ".locks", "alerts_send", wait_seconds=120):
+        report = send_alerts(project=project, target=target_name, now=now, dry_run=dry_run)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2, default=str))
+    else:
+        console.print_send_report(report.to_dict())
+    sys.exit(1 if report.failed else 0)
+
+
+@main.group(name="monitoring", cls=ErosGroup)
+def monitoring_group() -> None:
+    """Optional Elementary data monitoring (anomaly tests, edr report / monitor)."""
+
+
+@monitoring_group.command(name="enable")
+@click.option("--target", default=None, help="dbt target from profiles.yml (default: $EROS_TARGET or local).")
+def monitoring_enable(target: str | None) -> None:
+    """Add Elementary (and dbt_utils) with dbt deps, switch on its model config and the
+    project's Elementary tests. Changes nothing when the package hub is unreachable."""
+    from eros.monitoring import enable
+
+    project = project_dir()
+    click.echo(enable(project=project, target=check_target(target, project)))
 
 # --- schedule / doctor / deploy commands (issue 8) ---
 

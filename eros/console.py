@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -94,3 +95,95 @@ def print_job_summary(outcome: dict[str, Any]) -> None:
     for alert in outcome.get("alerts") or []:
         level = alert.get("alert_level", "")
         stdout.print(f"[{LEVEL_STYLES.get(level, 'white')}]{level}[/] {alert.get('alert_source')}: {alert.get('alert_message')}")
+    print_alerting_summary(outcome.get("alerting"))
+
+
+def print_alerting_summary(alerting: dict[str, Any] | None) -> None:
+    """One or two lines about the alerting step after a job (issue 7): rule alerts raised
+    and resolved, deliveries sent / failed, or why sending was skipped."""
+    if not alerting:
+        return
+    if alerting.get("error"):
+        stdout.print(f"[yellow]alerting step failed[/]: {escape(str(alerting['error']))}")
+        return
+    for alert in alerting.get("raised") or []:
+        level = alert.get("level", "")
+        note = " (adopted the job's alert)" if alert.get("adopted") else ""
+        stdout.print(f"[{LEVEL_STYLES.get(level, 'white')}]{level}[/] rule {alert.get('rule_id')}{note}: {escape(str(alert.get('message')))}")
+    send = alerting.get("send")
+    parts = [f"{len(alerting.get('raised') or [])} rule alert(s) raised", f"{alerting.get('resolved', 0)} resolved"]
+    if send:
+        parts.append(f"{send['sent']} delivered, {send['failed']} failed")
+        if send.get("unconfirmed"):
+            parts.append(f"{len(send['unconfirmed'])} unconfirmed (not re-sent)")
+    elif alerting.get("send_skipped"):
+        parts.append(f"not sent: {alerting['send_skipped']}")
+    stdout.print("alerts: " + "; ".join(parts))
+
+
+def print_alert_list(result: dict[str, Any]) -> None:
+    """Table of alerts (``eros alerts list``): short id, time, level, status, rule or
+    source, acknowledgement, deliveries per channel, message."""
+    deliveries: dict[str, list[str]] = {}
+    for d in result.get("deliveries") or []:
+        kind = "" if d["delivery_kind"] == "notify" else "/esc"
+        deliveries.setdefault(d["alert_id"], []).append(f"{d['channel']}{kind}:{d['status']}")
+    alerts = result.get("alerts") or []
+    table = Table(title=f"{len(alerts)} alert(s)", title_justify="left")
+    for column in ("id", "time (UTC)", "level", "status", "rule / source", "ack", "delivered", "message"):
+        table.add_column(column, overflow="fold")
+    for a in alerts:
+        level = a.get("alert_level", "")
+        ack = f"{a['acknowledged_by']}" if a.get("acknowledged") else "-"
+        table.add_row(
+            a["alert_id"][:12], str(a.get("alert_time")), f"[{LEVEL_STYLES.get(level, 'white')}]{level}[/]", str(a.get("status")),
+            escape(str(a.get("rule_id") or a.get("alert_source"))), escape(ack), ", ".join(deliveries.get(a["alert_id"], [])) or "-",
+            escape(str(a.get("alert_message"))),
+        )
+    stdout.print(table)
+
+
+def print_alert_evaluation(result: dict[str, Any]) -> None:
+    """Per rule: status, observed value vs threshold; then the alerts raised and resolved."""
+    table = Table(title=f"alert rules at {result.get('as_of')} UTC", title_justify="left")
+    for column in ("rule", "level", "status", "observed", "threshold", "note"):
+        table.add_column(column, overflow="fold")
+    for c in result.get("conditions") or []:
+        status = c["condition_status"] if c.get("enabled") else f"{c['condition_status']} (disabled)"
+        if c.get("superseded_by"):
+            status += f" (superseded by {c['superseded_by']})"
+        observed = "-" if c.get("observed_value") is None else f"{c['observed_value']:,.2f}".rstrip("0").rstrip(".")
+        style = "bold red" if c["condition_status"] == "HOLDS" and c.get("enabled") else "white"
+        table.add_row(c["rule_id"], c["level"], f"[{style}]{escape(status)}[/]", observed, f"{c['threshold']:g} {escape(str(c.get('unit') or ''))}",
+                      escape(str(c.get("detail") or "")))
+    stdout.print(table)
+    raised = result.get("raised") or []
+    for a in raised:
+        note = " (adopted the job's alert)" if a.get("adopted") else ""
+        stdout.print(f"[{LEVEL_STYLES.get(a['level'], 'white')}]raised {a['level']}[/] {a['alert_id'][:12]}{note}: {escape(a['message'])}")
+    stdout.print(f"{len(raised)} alert(s) raised, {len(result.get('resolved') or [])} resolved, {result.get('cleared', 0)} marked condition-cleared")
+
+
+def print_send_report(report: dict[str, Any]) -> None:
+    """What ``eros alerts send`` did (or would do with --dry-run); destinations masked."""
+    prefix = "[dry run] would send" if report.get("dry_run") else "sent"
+    if not report.get("destinations"):
+        stdout.print("no alert channel configured (EROS_ALERT_SLACK_URL, EROS_ALERT_GCHAT_URL, EROS_ALERT_EMAIL_URL, "
+                     "EROS_ALERT_PAGERDUTY_URL or EROS_ALERT_CONFIG)")
+    for channel, urls in (report.get("destinations") or {}).items():
+        stdout.print(f"channel {channel}: {escape(', '.join(urls))}")
+    for b in report.get("batches") or []:
+        status = "" if report.get("dry_run") else f" -> {b['status']}"
+        stdout.print(f"[bold]{prefix} {b['kind']} to {b['channel']}[/] ({len(b['alert_ids'])} alert(s), batch {b['batch_id']}){status}: "
+                     f"{escape(b['title'])}")
+        for line in str(b["body"]).splitlines():
+            stdout.print(f"    {escape(line)}")
+        if b.get("error"):
+            stdout.print(f"    [red]error[/]: {escape(str(b['error']))}")
+    for u in report.get("unconfirmed") or []:
+        stdout.print(f"[yellow]unconfirmed[/] {u['delivery_kind']} of alert {u['alert_id'][:12]} to {u['channel']}: an earlier send stopped "
+                     "between the HTTP call and recording it; not re-sent (check the channel)")
+    for channel, count in (report.get("no_destination") or {}).items():
+        stdout.print(f"{count} delivery(ies) due on {channel}, which has no destination configured")
+    if not report.get("dry_run"):
+        stdout.print(f"{report['sent']} delivered, {report['failed']} failed (retried by the next send), {report['retries']} retried")

@@ -115,6 +115,8 @@ class JobOutcome:
         alerts: alert rows raised by the run.
         steps: per dbt step: command, return code, seconds, failed nodes.
         error_message: the job row's error message, or why the run was not recorded.
+        alerting: what the alerting step after the job did (eros.alerts.after_job), or None
+            when it was skipped (--no-alerts, dry run).
     """
 
     job: str
@@ -129,6 +131,7 @@ class JobOutcome:
     alerts: list[dict[str, Any]]
     steps: list[dict[str, Any]]
     error_message: str | None
+    alerting: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (the ``--json`` output)."""
@@ -285,9 +288,21 @@ def run_job(key: str, **kwargs: Any) -> JobOutcome:
     spec = JOBS.get(key)
     if spec is None:
         raise ErosUsageError(f"unknown job '{key}' (known: {', '.join(sorted(JOBS))})")
-    if spec.runner is not None:
-        return spec.runner(**kwargs)
-    return run_build_job(spec, **kwargs)
+    outcome = spec.runner(**kwargs) if spec.runner is not None else run_build_job(spec, **kwargs)
+    # --- alerting after every job (issue 7): evaluate the rules, send due alerts ---
+    if ALERTS_AFTER_JOBS and outcome.status != "DRY_RUN":
+        from eros.alerts import after_job, alerts_disabled
+
+        if not alerts_disabled():
+            # the job's own dbt vars, so dbt keeps its partial parse (the rules use the wall clock)
+            date = kwargs.get("execution_date")
+            variables = job_variables(date, kwargs.get("as_of"), kwargs.get("extra_vars")) if date else dict(kwargs.get("extra_vars") or {})
+            outcome.alerting = after_job(project=kwargs["project"], target=kwargs["target"], on_event=kwargs.get("on_event"), variables=variables)
+    return outcome
+
+
+# `eros run --no-alerts` turns this off for the process (eros.alerts.after_job never runs).
+ALERTS_AFTER_JOBS = True
 
 
 _register(*_JOB_SPECS)

@@ -263,7 +263,7 @@ active_lock_measures as (
     from rules
     cross join active_lock_count as counted
     {% if sweeps is not none -%}
-    left join latest_sweep on 1 = 1
+    cross join latest_sweep
     {%- endif %}
     where rules.condition_source = 'active_locks_volume'
 
@@ -271,16 +271,30 @@ active_lock_measures as (
 {% endif %}
 
 {% if sweeps is not none %}
-sweeps_in_window as (
+sweep_rule_pairs as (
 
     select
         rules.rule_id,
-        count(log.sweep_id) as sweeps,
-        avg(log.total_locks_cleaned) as avg_cleaned
+        log.sweep_id,
+        log.total_locks_cleaned
     from rules
-    left join {{ sweeps }} as log
-        on log.sweep_time <= {{ now }}
+    cross join {{ sweeps }} as log
+    where rules.condition_source = 'lock_cleanup_per_sweep'
+        and log.sweep_time <= {{ now }}
         and {{ eros_seconds_between('log.sweep_time', now) }} < rules.window_minutes * 60
+
+),
+
+sweeps_in_window as (
+
+    {#- outer joins need an equality on BigQuery: pair first, then join on rule_id -#}
+    select
+        rules.rule_id,
+        count(pairs.sweep_id) as sweeps,
+        avg(pairs.total_locks_cleaned) as avg_cleaned
+    from rules
+    left join sweep_rule_pairs as pairs
+        on rules.rule_id = pairs.rule_id
     where rules.condition_source = 'lock_cleanup_per_sweep'
     group by rules.rule_id
 

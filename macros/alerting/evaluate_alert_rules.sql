@@ -1,10 +1,11 @@
 {#-
   Alert rule evaluation (issue 7), inside dbt so dbt Cloud jobs get it with a final step
 
-      dbt run-operation evaluate_alert_rules [--vars '{as_of_timestamp: "2026-06-17 11:00:00"}']
+      dbt run-operation evaluate_alert_rules [--args '{as_of: "2026-06-17 11:00:00"}']
 
   (`eros run <job>` runs it at the end of every job; `eros alerts evaluate [--as-of]`).
-  At instant T (var as_of_timestamp, default: when the run-operation started), for every
+  At instant T (arg as_of in UTC, else var as_of_timestamp, else when the run-operation
+  started; an arg, unlike a var, keeps dbt's partial parse), for every
   enabled condition rule of the seed alert_rules:
 
   raise    when its condition holds (eros_alert_conditions_sql), no higher level of the
@@ -28,12 +29,12 @@
   automation_alerts columns are missing (`dbt build --selector alerts` creates them).
 -#}
 
-{% macro evaluate_alert_rules() %}
+{% macro evaluate_alert_rules(as_of=none) %}
     {% if not execute %}
         {{ return('') }}
     {% endif %}
     {% set tables = eros_alerting_tables() %}
-    {% set as_of = eros_as_of() %}
+    {% set as_of = eros_alerting_parse(as_of) if as_of not in (none, '') else eros_as_of() %}
     {% set now = eros_timestamp_literal(as_of) %}
     {% set conditions = eros_alerting_rows(run_query(eros_alert_conditions_sql(tables.rules, as_of))) %}
 

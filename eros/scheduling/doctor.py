@@ -10,9 +10,10 @@ Checks, in order, each PASS, FAIL or SKIP (not applicable, or needs an earlier c
 4. ``source tables``: the source tables and columns the project reads (macro
    ``eros_source_problems``); names every missing table and column.
 5. ``write access``: create and drop a scratch table in the target schema.
-6. ``bigquery permissions``: on BigQuery, the permissions of README "Operations: schedules"
-   (a dry-run query for ``bigquery.jobs.create``; ``testIamPermissions`` on each source
-   table and on the target's tables); SKIP on DuckDB and on the emulator.
+6. ``bigquery permissions``: on BigQuery, the IAM roles README "Running on BigQuery" lists:
+   a dry-run query for ``bigquery.jobs.create``; ``testIamPermissions`` for read on each
+   source table, plus ``updateData`` on ``active_caption_assignments`` (the lock sweep), and
+   for read/update on the target's ``etl_job_runs``; SKIP on DuckDB and on the emulator.
 7. ``alert destinations``: which channels are configured (names only, never URLs). None on
    a production (non-DuckDB) target is a FAIL; on DuckDB alerts stay in ``automation_alerts``.
 
@@ -42,6 +43,8 @@ FAIL = "FAIL"
 SKIP = "SKIP"
 ADAPTER_PACKAGES = {"duckdb": "dbt-duckdb", "bigquery": "dbt-bigquery"}
 SOURCE_PERMISSIONS = ["bigquery.tables.get", "bigquery.tables.getData"]
+# The lock sweep deactivates rows of this source table (README "Running on BigQuery", IAM roles).
+SOURCE_WRITTEN = {"active_caption_assignments": ["bigquery.tables.updateData"]}
 TARGET_TABLE_PERMISSIONS = ["bigquery.tables.get", "bigquery.tables.getData", "bigquery.tables.update", "bigquery.tables.updateData"]
 # The job-log table whose permissions stand for the target dataset's tables.
 TARGET_PROBE_TABLE = "etl_job_runs"
@@ -197,10 +200,11 @@ def _bigquery_client(project_id: str) -> Any:
 
 
 def check_bigquery_permissions(payload: Mapping[str, Any], client_factory: Callable[[str], Any] = _bigquery_client) -> Check:
-    """The IAM permissions of README "Operations: schedules" on BigQuery.
+    """The IAM permissions of README "Running on BigQuery" (roles) on BigQuery.
 
     * ``bigquery.jobs.create`` on the project: a dry-run query (it needs that permission);
-    * ``bigquery.tables.get`` / ``getData`` on every source table (``testIamPermissions``);
+    * ``bigquery.tables.get`` / ``getData`` on every source table (``testIamPermissions``),
+      and ``updateData`` on ``active_caption_assignments`` (the lock sweep updates it);
     * ``bigquery.tables.get`` / ``getData`` / ``update`` / ``updateData`` on the target's
       ``etl_job_runs`` when it exists (create/delete: the write access check).
 
@@ -218,7 +222,8 @@ def check_bigquery_permissions(payload: Mapping[str, Any], client_factory: Calla
     except Exception as exc:  # noqa: BLE001 - any client error is the finding
         return Check("bigquery permissions", FAIL, f"bigquery.jobs.create on project {project_id}: {str(exc).splitlines()[0][:300]}")
     missing: list[str] = []
-    resources = [(f"{s['database']}.{s['schema']}.{s['identifier']}", SOURCE_PERMISSIONS) for s in payload.get("sources", [])]
+    resources = [(f"{s['database']}.{s['schema']}.{s['identifier']}", SOURCE_PERMISSIONS + SOURCE_WRITTEN.get(s["identifier"], []))
+                 for s in payload.get("sources", [])]
     probe = f"{project_id}.{target.get('schema')}.{TARGET_PROBE_TABLE}"
     try:
         client.get_table(probe)

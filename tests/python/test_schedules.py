@@ -291,15 +291,18 @@ def test_bigquery_permission_check_names_the_missing_permission() -> None:
         "sources": [
             {"database": "p", "schema": "raw", "identifier": "mass_messages"},
             {"database": "p", "schema": "raw", "identifier": "caption_bank"},
+            {"database": "p", "schema": "raw", "identifier": "active_caption_assignments"},
         ],
     }
     read = ["bigquery.tables.get", "bigquery.tables.getData"]
     full = read + ["bigquery.tables.update", "bigquery.tables.updateData"]
-    ok = FakeBigQuery({"p.raw.mass_messages": read, "p.raw.caption_bank": read, "p.eros.etl_job_runs": full})
+    locks = "p.raw.active_caption_assignments"
+    ok = FakeBigQuery({"p.raw.mass_messages": read, "p.raw.caption_bank": read, locks: full, "p.eros.etl_job_runs": full})
     check = check_bigquery_permissions(payload, lambda project: ok)
     assert check.status == PASS and ok.queries == [("select 1", True)]
-    lacking = FakeBigQuery({"p.raw.mass_messages": read, "p.raw.caption_bank": ["bigquery.tables.get"]})
+    lacking = FakeBigQuery({"p.raw.mass_messages": read, "p.raw.caption_bank": ["bigquery.tables.get"], locks: read})
     check = check_bigquery_permissions(payload, lambda project: lacking)
-    assert check.status == FAIL and check.detail == "p.raw.caption_bank lacks bigquery.tables.getData"
+    assert check.status == FAIL
+    assert check.detail == f"p.raw.caption_bank lacks bigquery.tables.getData; {locks} lacks bigquery.tables.updateData"
     check = check_bigquery_permissions(payload, lambda project: FakeBigQuery({}, can_query=False))
     assert check.status == FAIL and "bigquery.jobs.create" in check.detail

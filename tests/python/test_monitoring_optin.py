@@ -117,3 +117,23 @@ def test_with_monitoring_off_the_elementary_tests_are_disabled_nodes(eros_env, t
     for name in ("mass_messages", "etl_job_runs", "automation_alerts", "lock_sweep_log"):
         assert any(name in n for n in tables), name
     assert not (PROJECT / "packages.yml").exists() or "elementary" not in (PROJECT / "packages.yml").read_text()
+
+
+def test_enable_edits_only_the_elementary_lines_of_dbt_project_yml():
+    import difflib
+
+    import yaml
+
+    from eros.monitoring import _enable_project_config
+
+    original = (PROJECT / "dbt_project.yml").read_text()
+    enabled = _enable_project_config(original)
+    config = yaml.safe_load(enabled)
+    assert config["vars"]["eros_elementary_enabled"] is True
+    assert config["models"]["elementary"] == {"+schema": "elementary"}
+    assert config["flags"]["require_explicit_package_overrides_for_builtin_materializations"] is False
+    changed = [line for line in difflib.unified_diff(original.splitlines(), enabled.splitlines(), lineterm="", n=0)
+               if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    assert [line for line in changed if line.startswith("-")] == ["-  eros_elementary_enabled: false"]
+    assert len(changed) == 8  # the var line swapped (2), a comment + 2 model-config lines, a comment + 2 flags
+    assert _enable_project_config(enabled) == enabled  # idempotent

@@ -196,7 +196,7 @@
 {#- The statements of the transaction, in order. The counts are taken in the transaction's
     snapshot before the update, so they are exactly the rows it changes. -#}
 {% macro eros_lock_sweep_snapshot_sql(locks, plan) -%}
-    create or replace temp table eros_lock_sweep_counts as
+    create temp table eros_lock_sweep_counts as
     {{ eros_lock_sweep_counts_sql(locks, plan) }}
 {%- endmacro %}
 

@@ -89,6 +89,7 @@ scored as (
         case
             when messages_with_recipients > 0 then sum_earnings_per_recipient / messages_with_recipients
         end as avg_emv,
+        messages_with_recipients > 0 as has_emv,
         last_used
     from aggregated
 
@@ -103,7 +104,7 @@ bounded as (
         1 / sqrt(decayed_successes + decayed_failures + 1) as exploration_score,
         case
             when avg_emv is not null then 100 * percent_rank() over (
-                partition by page_name, avg_emv is null
+                partition by page_name, has_emv
                 order by avg_emv
             )
         end as performance_percentile

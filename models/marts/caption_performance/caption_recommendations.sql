@@ -224,23 +224,31 @@ candidates as (
 
 ),
 
-ranked as (
+classified as (
 
     select
         candidates.*,
-        candidates.decayed_observations >= {{ min_obs }} as is_exploit,
-        row_number() over (
-            partition by candidates.page_name, candidates.decayed_observations >= {{ min_obs }}
-            order by
-                case when candidates.decayed_observations >= {{ min_obs }} then candidates.confidence_lower_bound end desc,
-                case when candidates.decayed_observations >= {{ min_obs }} then candidates.avg_emv end desc,
-                case
-                    when candidates.decayed_observations < {{ min_obs }}
-                        then {{ dbt.hash(dbt.concat([eros_sql_string(seed | string), "'|'", 'candidates.page_name', "'|'", 'cast(candidates.caption_id as ' ~ dbt.type_string() ~ ')'])) }}
-                end,
-                candidates.caption_id
-        ) as list_rank
+        candidates.decayed_observations >= {{ min_obs }} as is_exploit
     from candidates
+
+),
+
+ranked as (
+
+    select
+        classified.*,
+        row_number() over (
+            partition by classified.page_name, classified.is_exploit
+            order by
+                case when classified.is_exploit then classified.confidence_lower_bound end desc,
+                case when classified.is_exploit then classified.avg_emv end desc,
+                case
+                    when not classified.is_exploit
+                        then {{ dbt.hash(dbt.concat([eros_sql_string(seed | string), "'|'", 'classified.page_name', "'|'", 'cast(classified.caption_id as ' ~ dbt.type_string() ~ ')'])) }}
+                end,
+                classified.caption_id
+        ) as list_rank
+    from classified
 
 ),
 

@@ -203,9 +203,9 @@ def run_health(
             "name": n.name,
             "status": n.status,
             "failing_rows": failures.get(n.name),
-            "message": (n.message or "").strip() or f"{failures.get(n.name, '?')} failing row(s)",
+            "message": f"{failures.get(n.name, '?')} failing row(s)" if n.status in ("warn", "fail") else (n.message or n.status).strip(),
         }
-        for n in tests if n.status not in ("pass", "success")
+        for n in tests if n.status not in ("pass", "success", "skipped")
     ]
     problem = _build_problem(build)
     checks = _scorecard_from(build)

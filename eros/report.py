@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import html
+import json
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -70,8 +71,13 @@ def dbt_target_path(project: Path) -> Path:
     return path if path.is_absolute() else project / path
 
 
-def compile_analyses(project: Path, target: str, variables: Mapping[str, Any], names: Sequence[str] = REPORT_ANALYSES) -> dict[str, str]:
-    """Compile the health analyses and return their SQL by name.
+def compile_analyses(
+    project: Path, target: str, variables: Mapping[str, Any], names: Sequence[str] = REPORT_ANALYSES,
+) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Compile the health analyses.
+
+    Returns:
+        (SQL by name, names of the project models each one reads, from dbt's manifest).
 
     Raises:
         ErosRunError: when dbt compile fails or a compiled file is missing.
@@ -79,26 +85,38 @@ def compile_analyses(project: Path, target: str, variables: Mapping[str, Any], n
     run = invoke(["compile", "--select", "path:analyses/health"], project=project, target=target, variables=variables)
     if not run.ok:
         raise ErosRunError(f"could not compile the health analyses: {first_error_line(run) or f'dbt exited {run.returncode}'}")
-    folder = dbt_target_path(project) / "compiled" / "eros" / "analyses" / "health"
+    target_path = dbt_target_path(project)
+    folder = target_path / "compiled" / "eros" / "analyses" / "health"
+    nodes = json.loads((target_path / "manifest.json").read_text()).get("nodes", {})
     queries: dict[str, str] = {}
+    requires: dict[str, list[str]] = {}
     for name in names:
         path = folder / f"{name}.sql"
         if not path.is_file():
             raise ErosRunError(f"compiled analysis missing: {path}")
         queries[name] = path.read_text()
-    return queries
+        depends = (nodes.get(f"analysis.eros.{name}") or {}).get("depends_on", {}).get("nodes", [])
+        requires[name] = [uid.split(".")[-1] for uid in depends if uid.startswith("model.")]
+    return queries, requires
 
 
-def run_queries(project: Path, target: str, variables: Mapping[str, Any], queries: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+def run_queries(
+    project: Path, target: str, variables: Mapping[str, Any], queries: Mapping[str, str], requires: Mapping[str, list[str]] | None = None,
+) -> dict[str, dict[str, Any]]:
     """Run compiled queries in the warehouse (run-operation eros_health_report_queries).
 
+    Args:
+        requires: model names each query reads; a query whose models are not built is
+            skipped and reported with ``missing``.
+
     Returns:
-        {name: {"columns": [...], "rows": [{column: value}]}}.
+        {name: {"columns": [...], "rows": [{column: value}], "missing": [...] (skipped only)}}.
 
     Raises:
         ErosRunError: when the run-operation fails.
     """
-    run = run_operation(QUERIES_MACRO, {"queries": dict(queries)}, project=project, target=target, variables=variables)
+    run = run_operation(QUERIES_MACRO, {"queries": dict(queries), "requires": dict(requires or {})},
+                        project=project, target=target, variables=variables)
     for payload in reversed(run.payloads):
         if payload.get("kind") == PAYLOAD_KIND:
             return dict(payload.get("results") or {})
@@ -136,7 +154,8 @@ def write_report(
     if health.status == "UNKNOWN":
         raise ErosRunError(f"could not check the warehouse: {health.error}")
     variables = health_variables(moment)
-    results = run_queries(project, target, variables, compile_analyses(project, target, variables))
+    queries, requires = compile_analyses(project, target, variables)
+    results = run_queries(project, target, variables, queries, requires)
     page = render_html(health, results, generated_at=dt.datetime.now(dt.UTC).replace(microsecond=0))
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(page, encoding="utf-8")
@@ -323,6 +342,11 @@ def render_html(health: HealthReport, results: Mapping[str, Mapping[str, Any]], 
     def rows(name: str) -> list[dict[str, Any]]:
         return list((results.get(name) or {}).get("rows") or [])
 
+    def missing(name: str) -> str:
+        """A note when the section's tables are not built yet (a job never ran), else ''."""
+        tables = (results.get(name) or {}).get("missing") or []
+        return f'<p class="empty">Not available yet: {_esc(", ".join(tables))} not built (its job has not run).</p>' if tables else ""
+
     trends = rows("health_job_duration_trends")
     other_jobs = [r for r in trends if r.get("job_name") != "daily_automation"]
     counts = {s: sum(1 for c in health.checks if c.get("status") == s) for s in ("PASS", "WARN", "FAIL")}
@@ -334,28 +358,31 @@ def render_html(health: HealthReport, results: Mapping[str, Mapping[str, Any]], 
         f"""<section><h2>Daily automation: runs and durations, last 30 days</h2>
 <p class="note">One bar per LA day: average run duration, colored by the worst outcome of the day;
 black tick: the longest run. Target 2-5 min, 10 max.</p>
-{_duration_chart(trends, dt.date.fromisoformat(health.execution_date))}
+{missing("health_job_duration_trends") or _duration_chart(trends, dt.date.fromisoformat(health.execution_date))}
 <details><summary class="small">Other jobs ({len(other_jobs)} job-days)</summary>
 {_table([("job_name", "job"), ("run_date_la", "LA date"), ("runs", "runs"), ("succeeded", "ok"), ("failed", "failed"),
          ("avg_duration_seconds", "avg s"), ("max_duration_seconds", "max s")], other_jobs, "No other job ran.")}
 </details></section>""",
         f"""<div class="grid"><section><h2>Schedule queue, last 3 LA days</h2>
 <p class="note">Rows of schedule_generation_queue by execution date and status; age of the oldest row.</p>
-{_table([("execution_date", "execution date"), ("status", "status"), ("queue_rows", "rows"), ("oldest_age_hours", "oldest (h)")],
-        rows("health_queue_status"), "Nothing queued in the last 3 days.")}</section>
+{missing("health_queue_status") or _table(
+    [("execution_date", "execution date"), ("status", "status"), ("queue_rows", "rows"), ("oldest_age_hours", "oldest (h)")],
+    rows("health_queue_status"), "Nothing queued in the last 3 days.")}</section>
 <section><h2>Open alerts</h2>
 <p class="note">Unacknowledged alerts of the last 7 days, CRITICAL first.</p>
-{_table([("alert_level", "level"), ("alert_source", "source"), ("alert_time", "raised (UTC)"), ("age_hours", "age (h)"),
-         ("alert_message", "message")], rows("health_open_alerts"), "No open alert.", pills=("alert_level",))}</section></div>""",
+{missing("health_open_alerts") or _table([("alert_level", "level"), ("alert_source", "source"), ("alert_time", "raised (UTC)"),
+                                         ("age_hours", "age (h)"), ("alert_message", "message")], rows("health_open_alerts"),
+                                        "No open alert.", pills=("alert_level",))}</section></div>""",
         f"""<section><h2>Saturation per page</h2>
 <p class="note">Active locks scheduled in the next 7 days / (daily send cap x 7). Pages below 80% are queued for scheduling;
 above 60% WARNING, above 80% CRITICAL (health check 4).</p>
-{_saturation_chart(rows("health_active_locks_saturation"))}</section>""",
+{missing("health_active_locks_saturation") or _saturation_chart(rows("health_active_locks_saturation"))}</section>""",
         f"""<section><h2>Top captions per page</h2>
 <p class="note">The {TOP_CAPTIONS_SHOWN} captions per page with the highest Wilson lower bound in caption_bandit_stats.</p>
-{_table([("page_name", "page"), ("caption_rank", "#"), ("caption_id", "caption"), ("caption_text", "text"),
-         ("total_observations", "obs"), ("total_revenue", "revenue $"), ("confidence_lower_bound", "lower bound")],
-        _top_captions(rows("health_top_captions_by_page")), "caption_bandit_stats is empty: caption performance has not run.")}</section>""",
+{missing("health_top_captions_by_page") or _table(
+    [("page_name", "page"), ("caption_rank", "#"), ("caption_id", "caption"), ("caption_text", "text"),
+     ("total_observations", "obs"), ("total_revenue", "revenue $"), ("confidence_lower_bound", "lower bound")],
+    _top_captions(rows("health_top_captions_by_page")), "caption_bandit_stats is empty: caption performance has not run.")}</section>""",
     ]
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">

@@ -61,16 +61,27 @@
 {#- run-operation used by `eros report`: runs the given compiled queries (the health
     analyses, compiled by `dbt compile`) and prints their rows as one line
     `EROS_JSON {"kind": "health_report_queries", "results": {name: {"columns": [...], "rows": [...]}}}`.
-    queries: {name: sql}. -#}
-{% macro eros_health_report_queries(queries) %}
+    queries: {name: sql}. requires: {name: [model names the query reads]}; a query whose
+    models are not built yet (a job that never ran) is skipped: {"missing": [...]}. -#}
+{% macro eros_health_report_queries(queries, requires=none) %}
     {% set results = {} %}
     {% for name, sql in queries.items() %}
-        {% set table = run_query(sql) %}
-        {% set rows = [] %}
-        {% for row in table.rows %}
-            {% do rows.append(eros_jsonable_row(table.column_names, row)) %}
+        {% set missing = [] %}
+        {% for model_name in (requires or {}).get(name, []) %}
+            {% if eros_model_relation(model_name) is none %}
+                {% do missing.append(model_name) %}
+            {% endif %}
         {% endfor %}
-        {% do results.update({name: {'columns': table.column_names | list, 'rows': rows}}) %}
+        {% if missing %}
+            {% do results.update({name: {'columns': [], 'rows': [], 'missing': missing}}) %}
+        {% else %}
+            {% set table = run_query(sql) %}
+            {% set rows = [] %}
+            {% for row in table.rows %}
+                {% do rows.append(eros_jsonable_row(table.column_names, row)) %}
+            {% endfor %}
+            {% do results.update({name: {'columns': table.column_names | list, 'rows': rows}}) %}
+        {% endif %}
     {% endfor %}
     {% do log('EROS_JSON ' ~ tojson({'kind': 'health_report_queries', 'results': results}), info=true) %}
 {% endmacro %}

@@ -345,7 +345,7 @@ def render_html(health: HealthReport, results: Mapping[str, Mapping[str, Any]], 
     def missing(name: str) -> str:
         """A note when the section's tables are not built yet (a job never ran), else ''."""
         tables = (results.get(name) or {}).get("missing") or []
-        return f'<p class="empty">Not available yet: {_esc(", ".join(tables))} not built (its job has not run).</p>' if tables else ""
+        return f'<p class="empty">Not available yet: {_esc(", ".join(tables))} not built (a job has not run yet).</p>' if tables else ""
 
     trends = rows("health_job_duration_trends")
     other_jobs = [r for r in trends if r.get("job_name") != "daily_automation"]

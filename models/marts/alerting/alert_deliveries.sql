@@ -15,6 +15,7 @@
 {{
     config(
         materialized='incremental',
+        full_refresh=false,
         incremental_strategy='merge',
         unique_key='delivery_id',
         on_schema_change='append_new_columns',

@@ -7,6 +7,7 @@
 {{
     config(
         materialized='incremental',
+        full_refresh=false,
         incremental_strategy='merge',
         unique_key=['job_id', 'page_name'],
         on_schema_change='append_new_columns',

@@ -5,6 +5,7 @@
 {{
     config(
         materialized='incremental',
+        full_refresh=false,
         incremental_strategy='merge',
         unique_key=['execution_date', 'page_name'],
         on_schema_change='append_new_columns',

@@ -39,10 +39,14 @@ ranked as (
     select
         typed.*,
         {{ eros_to_local_date('typed.sending_time') }} as sending_date_la,
-        count(*) over (partition by typed.row_id) as row_id_copies,
-        -- Keep the most grown copy of a duplicated row_id; the others are quarantined.
+        count(*) over (partition by typed.row_id, typed.sending_time) as row_id_copies,
+        -- Keep the most grown copy of a row loaded more than once (same row_id and
+        -- sending_time); the others are quarantined. Partitioning by sending_time too keeps
+        -- the consumers' sending_time filters pushable below the window (partition pruning
+        -- on BigQuery); a row_id reused at another time is caught by the unique test on
+        -- int_mass_messages__valid.
         row_number() over (
-            partition by typed.row_id
+            partition by typed.row_id, typed.sending_time
             order by
                 typed.earnings desc,
                 typed.viewed_count desc,

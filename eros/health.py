@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from rich.markup import escape
 from rich.table import Table
 
 from eros import console
@@ -252,18 +253,16 @@ def print_health(report: HealthReport) -> None:
         title_justify="left",
     )
     table.add_column("check", style="bold", no_wrap=True)
-    table.add_column("status")
-    table.add_column("observed", justify="right")
-    table.add_column("threshold", overflow="fold")
-    table.add_column("detail", overflow="fold")
+    table.add_column("status", no_wrap=True)
+    table.add_column("observed", justify="right", no_wrap=True)
+    table.add_column("detail (levels)", overflow="fold")
     for check in report.checks:
         status = str(check.get("status"))
         table.add_row(
             str(check.get("check_name")),
             f"[{STATUS_STYLES.get(status, 'white')}]{status}[/]",
             format_observed(str(check.get("check_name")), check.get("observed_value")),
-            str(check.get("threshold") or ""),
-            str(check.get("detail") or ""),
+            f"{escape(str(check.get('detail') or ''))}\n[dim]{escape(str(check.get('threshold') or ''))}[/]",
         )
     out.print(table)
     passed = report.tests_total - len(report.tests)

@@ -40,6 +40,8 @@ QUERIES_MACRO = "eros_health_report_queries"
 PAYLOAD_KIND = "health_report_queries"
 TOP_CAPTIONS_SHOWN = 3
 DAY_MS = 86_400_000  # plotly date axes count milliseconds
+# Above this many pages the saturation chart turns vertical and the caption table folds.
+MANY_PAGES = 40
 STATUS_COLORS = {"PASS": "#1a7f37", "WARN": "#b35900", "FAIL": "#c62828", "UNKNOWN": "#6a1b9a"}
 OUTCOME_COLORS = {"succeeded": "#2e7d32", "completed_with_issues": "#ef6c00", "failed": "#c62828", "running": "#1565c0"}
 LEVEL_COLORS = {"CRITICAL": "#c62828", "WARNING": "#ef6c00", "OK": "#2e7d32", "NO_CAP": "#9e9e9e"}
@@ -283,29 +285,46 @@ def _duration_chart(rows: Sequence[Mapping[str, Any]], last_day: dt.date) -> str
 
 
 def _saturation_chart(rows: Sequence[Mapping[str, Any]]) -> str:
-    """Saturation per page (horizontal bars, colored by level) with the 60% / 80% lines."""
+    """Saturation per page, colored by level, with the 60% / 80% lines: horizontal bars with
+    the page names for up to MANY_PAGES pages, else vertical bars sorted high to low (names
+    on hover) so a hundred pages still fit one screen."""
     import plotly.graph_objects as go
 
     shown = [r for r in rows if r.get("saturation_pct") is not None]
     if not shown:
         return '<p class="empty">No page has a daily send cap yet (the daily job has not analysed any page).</p>'
-    shown = sorted(shown, key=lambda r: float(r["saturation_pct"]))
+    many = len(shown) > MANY_PAGES
+    shown = sorted(shown, key=lambda r: float(r["saturation_pct"]), reverse=many)
+    values = [r["saturation_pct"] for r in shown]
+    pages = [r["page_name"] for r in shown]
     figure = go.Figure(go.Bar(
-        x=[r["saturation_pct"] for r in shown], y=[r["page_name"] for r in shown], orientation="h",
+        x=pages if many else values, y=values if many else pages, orientation="v" if many else "h",
         marker_color=[LEVEL_COLORS.get(str(r.get("saturation_level")), "#57606a") for r in shown],
-        text=[f"{float(r['saturation_pct']):.0f}%" for r in shown], textposition="outside",
-        customdata=[[r.get("upcoming_locks"), r.get("daily_send_cap"), r.get("active_locks")] for r in shown],
+        text=None if many else [f"{float(v):.0f}%" for v in values], textposition="outside",
+        customdata=[[r["page_name"], r["saturation_pct"], r.get("upcoming_locks"), r.get("daily_send_cap"), r.get("active_locks")]
+                    for r in shown],
         hovertemplate=(
-            "%{y}: %{x:.1f}%<br>upcoming locks %{customdata[0]}, cap %{customdata[1]}/day, "
-            "active locks %{customdata[2]}<extra></extra>"
+            "%{customdata[0]}: %{customdata[1]:.1f}%<br>upcoming locks %{customdata[2]}, cap %{customdata[3]}/day, "
+            "active locks %{customdata[4]}<extra></extra>"
         ),
     ))
+    axis = {"title": "saturation % (next 7 days)", "rangemode": "tozero", "gridcolor": "#eaeef2"}
     for level, pct in (("WARNING", 60), ("CRITICAL", 80)):
-        figure.add_vline(x=pct, line_dash="dash", line_color=LEVEL_COLORS[level], annotation_text=f"{pct}%", annotation_position="top")
-    figure.update_layout(
-        height=max(260, 22 * len(shown) + 80), margin={"l": 140, "r": 40, "t": 24, "b": 40}, plot_bgcolor="#fff",
-        xaxis={"title": "saturation % (next 7 days)", "rangemode": "tozero", "gridcolor": "#eaeef2"}, showlegend=False,
-    )
+        line = {"line_dash": "dash", "line_color": LEVEL_COLORS[level], "annotation_text": f"{pct}%"}
+        if many:
+            figure.add_hline(y=pct, annotation_position="right", **line)
+        else:
+            figure.add_vline(x=pct, annotation_position="top", **line)
+    if many:
+        figure.update_layout(
+            height=420, margin={"l": 60, "r": 40, "t": 20, "b": 110}, plot_bgcolor="#fff", showlegend=False, bargap=0.15,
+            yaxis=axis, xaxis={"title": f"{len(shown)} pages, most saturated first", "tickangle": -60, "tickfont": {"size": 9}},
+        )
+    else:
+        figure.update_layout(
+            height=max(260, 22 * len(shown) + 80), margin={"l": 140, "r": 40, "t": 24, "b": 40}, plot_bgcolor="#fff",
+            xaxis=axis, showlegend=False,
+        )
     return _figure_html(figure, "chart-saturation")
 
 
@@ -324,6 +343,13 @@ def _scorecard_table(health: HealthReport) -> str:
         )
     head = "<tr><th>check</th><th>status</th><th>observed</th><th>detail</th><th>levels</th></tr>"
     return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _fold(pages: int, content: str) -> str:
+    """Wrap a long per-page table in a closed <details> when there are many pages."""
+    if pages <= MANY_PAGES:
+        return content
+    return f'<details><summary class="small">{pages} pages: show the table</summary>{content}</details>'
 
 
 def _top_captions(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -348,6 +374,7 @@ def render_html(health: HealthReport, results: Mapping[str, Mapping[str, Any]], 
         return f'<p class="empty">Not available yet: {_esc(", ".join(tables))} not built (a job has not run yet).</p>' if tables else ""
 
     trends = rows("health_job_duration_trends")
+    top_captions = _top_captions(rows("health_top_captions_by_page"))
     other_jobs = [r for r in trends if r.get("job_name") != "daily_automation"]
     counts = {s: sum(1 for c in health.checks if c.get("status") == s) for s in ("PASS", "WARN", "FAIL")}
     sections = [
@@ -379,10 +406,10 @@ above 60% WARNING, above 80% CRITICAL (health check 4).</p>
 {missing("health_active_locks_saturation") or _saturation_chart(rows("health_active_locks_saturation"))}</section>""",
         f"""<section><h2>Top captions per page</h2>
 <p class="note">The {TOP_CAPTIONS_SHOWN} captions per page with the highest Wilson lower bound in caption_bandit_stats.</p>
-{missing("health_top_captions_by_page") or _table(
+{missing("health_top_captions_by_page") or _fold(len({r.get("page_name") for r in top_captions}), _table(
     [("page_name", "page"), ("caption_rank", "#"), ("caption_id", "caption"), ("caption_text", "text"),
      ("total_observations", "obs"), ("total_revenue", "revenue $"), ("confidence_lower_bound", "lower bound")],
-    _top_captions(rows("health_top_captions_by_page")), "caption_bandit_stats is empty: caption performance has not run.")}</section>""",
+    top_captions, "caption_bandit_stats is empty: caption performance has not run."))}</section>""",
     ]
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">

@@ -138,15 +138,14 @@ def runner_lock(folder: Path, target: str) -> Iterator[None]:
     Raises:
         RunnerBusy: another process holds it ("... (pid N on HOST since T)").
     """
-    try:
-        with job_lock(folder, f"run-due-{target}"):
-            yield
-    except ErosRunError as exc:
-        text = str(exc)
-        if "already running" not in text:
-            raise
-        holder = text[text.find("(") + 1: text.rfind(")")] if "(" in text else "another process"
-        raise RunnerBusy(f"another run-due holds the lock ({holder})") from None
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(job_lock(folder, f"run-due-{target}"))
+        except ErosRunError as exc:
+            text = str(exc)
+            holder = text[text.find("(") + 1: text.rfind(")")] if "(" in text else "another process"
+            raise RunnerBusy(f"another run-due holds the lock ({holder})") from None
+        yield
 
 
 def eros_command() -> list[str]:

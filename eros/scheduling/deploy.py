@@ -7,9 +7,9 @@ Steps:
    ``dbt build --selector <s>`` for every selector the jobs' ``dbt_steps`` build, in job
    priority order, with ``--full-refresh`` only with ``--force``. Building a job's selector
    runs that job's models and hooks, so it records a job row like a scheduled run.
-   ``--full-refresh`` rebuilds every incremental model of the selectors from its sources;
-   ``scheduled_job_runs`` keeps its history (``full_refresh=false``), other models only if
-   they set the same config (dbt ignores ``--exclude`` next to ``--selector``).
+   ``--full-refresh`` rebuilds the selectors' incremental models from their sources, except
+   those with ``full_refresh=false`` (the history and builder-state tables:
+   ``scheduled_job_runs``, ``etl_job_runs``, the queue, ...), which keep their rows.
 3. ``--dry-run``: print the doctor, the plan and the files it would write; change nothing.
    Otherwise, without ``--force``, ask for confirmation (no terminal: refuse, exit 2).
 4. Run the plan (stop at the first failing step, exit 1), then write the exports (dbt
@@ -111,8 +111,8 @@ def deploy(
     for step in plan.dbt_steps:
         echo(f"  dbt {' '.join(step)}")
     if force:
-        echo("  note: --full-refresh rebuilds the selectors' incremental tables from their sources "
-             "(scheduled_job_runs keeps its history; so does any model with full_refresh: false)")
+        echo("  note: --full-refresh rebuilds the selectors' incremental tables from their sources, "
+             "except history tables configured full_refresh: false (scheduled_job_runs, etl_job_runs, the queue, ...)")
     for fmt, path in plan.exports.items():
         echo(f"  {'write' if path else 'print'} the {fmt} export" + (f" to {path}" if path else ""))
     if dry_run:

@@ -11,7 +11,6 @@ import datetime as dt
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,15 +18,7 @@ from typing import Any
 import duckdb
 import pytest
 
-PROJECT = Path(__file__).resolve().parents[2]
-EROS = str(Path(sys.executable).parent / "eros")
-# A fixed Wednesday, far from DST switches; tests pass --as-of so "future" is stable.
-EXEC_DATE = dt.date(2026, 6, 17)
-
-
-def as_of_for(execution_date: dt.date) -> str:
-    """A reference 'now' on the execution date in LA (its 03:05 run, roughly): 11:00 UTC."""
-    return f"{execution_date.isoformat()}T11:00:00+00:00"
+from eros_test_support import EROS, EXEC_DATE, PROJECT, RunEros, as_of_for, run_daily_json  # noqa: F401  (re-exported)
 
 
 @pytest.fixture(scope="session")
@@ -45,9 +36,6 @@ def eros_env(tmp_path: Path, dbt_state_dir: Path) -> dict[str, str]:
     env["EROS_TARGET"] = "local"
     env.pop("EROS_SOURCE_SCHEMA", None)
     return env
-
-
-RunEros = Callable[..., subprocess.CompletedProcess]
 
 
 @pytest.fixture
@@ -86,10 +74,3 @@ def generate(run_eros: RunEros) -> Callable[..., dict[str, Any]]:
         return json.loads(proc.stdout)
 
     return _generate
-
-
-def run_daily_json(run_eros: RunEros, date: dt.date = EXEC_DATE, *extra: str) -> tuple[int, dict[str, Any] | None, str]:
-    """Run the daily job with --json; returns (exit code, outcome or None, stderr)."""
-    proc = run_eros("run", "daily", "--date", date.isoformat(), "--as-of", as_of_for(date), "--json", *extra)
-    outcome = json.loads(proc.stdout) if proc.stdout.strip().startswith("{") else None
-    return proc.returncode, outcome, proc.stderr

@@ -21,7 +21,7 @@ import pytest
 
 from eros.generate import normalise_caption_text
 
-from conftest import EXEC_DATE, as_of_for
+from eros_test_support import EXEC_DATE, as_of_for
 
 LA = ZoneInfo("America/Los_Angeles")
 Z = 1.96

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
-from conftest import EXEC_DATE, as_of_for, run_daily_json
+from eros_test_support import EXEC_DATE, as_of_for, run_daily_json
 
 LA = ZoneInfo("America/Los_Angeles")
 TIER_CAPS = [(5_000, 8), (25_000, 10), (100_000, 15), (500_000, 22)]

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import PROJECT
+from eros_test_support import PROJECT
 
 DBT = str(Path(sys.executable).parent / "dbt")
 

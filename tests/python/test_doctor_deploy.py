@@ -11,7 +11,7 @@ from typing import Any
 import duckdb
 from croniter import croniter
 
-from conftest import EROS, PROJECT, RunEros
+from eros_test_support import EROS, PROJECT, RunEros
 
 Query = Callable[[str], list[tuple[Any, ...]]]
 

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
-from conftest import EROS, PROJECT
+from eros_test_support import EROS, PROJECT
 
 AS_OF = dt.datetime(2026, 6, 17, 11, 0, 0)  # 04:00 in Los Angeles; execution date 2026-06-17
 AS_OF_TEXT = AS_OF.strftime("%Y-%m-%dT%H:%M:%SZ")

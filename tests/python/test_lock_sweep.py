@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from conftest import EXEC_DATE, PROJECT, as_of_for, run_daily_json
+from eros_test_support import EXEC_DATE, PROJECT, as_of_for, run_daily_json
 
 LA = ZoneInfo("America/Los_Angeles")
 DBT = str(Path(sys.executable).parent / "dbt")

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from croniter import croniter
 
-from conftest import PROJECT, RunEros
+from eros_test_support import PROJECT, RunEros
 
 SETUP_SCRIPT = PROJECT / "scripts" / "dbt_jobs_as_code_setup.sh"
 

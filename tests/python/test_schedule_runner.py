@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from schedule_helpers import fake_calls, install_fake_eros, write_jobs_file
 
-from conftest import EROS, PROJECT, RunEros
+from eros_test_support import EROS, PROJECT, RunEros
 
 Query = Callable[[str], list[tuple[Any, ...]]]
 

@@ -102,6 +102,14 @@ def health_variables(as_of: dt.datetime) -> dict[str, str]:
     return {"as_of_timestamp": as_of.strftime("%Y-%m-%d %H:%M:%S"), "execution_date": local_date.isoformat()}
 
 
+def now_utc_ceiled() -> dt.datetime:
+    """Now as naive UTC, rounded UP to the whole second: as_of is passed to dbt in whole
+    seconds, and rounding down would put an event of the current second (a load a moment
+    ago) after as_of, where the checks ignore it."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    return now.replace(microsecond=0) + dt.timedelta(seconds=1 if now.microsecond else 0)
+
+
 def target_type(project: Path, target: str) -> str | None:
     """Adapter type (``duckdb``, ``bigquery``) of a profiles.yml target, None if unknown."""
     data = yaml.safe_load((project / "profiles.yml").read_text()) or {}
@@ -177,7 +185,7 @@ def run_health(
         dbt problems are reported in it, never raised.
     """
     started = time.monotonic()
-    moment = as_of or dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    moment = as_of or now_utc_ceiled()
     variables = health_variables(moment)
 
     def unknown(reason: str, tests: list[dict[str, Any]] | None = None, total: int = 0) -> HealthReport:

@@ -26,7 +26,7 @@ from typing import Any
 
 from eros.dbt_invoke import DbtEvent, first_error_line, invoke, run_operation
 from eros.errors import ErosRunError
-from eros.health import STATUS_EXIT_CODES, HealthReport, format_observed, health_variables, run_health
+from eros.health import STATUS_EXIT_CODES, HealthReport, format_observed, health_variables, now_utc_ceiled, run_health
 
 # Analyses the page shows (analyses/health/<name>.sql).
 REPORT_ANALYSES = (
@@ -151,7 +151,7 @@ def write_report(
         ErosRunError: when the checks could not run (health UNKNOWN) or a query failed.
     """
     started = time.monotonic()
-    moment = as_of or dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    moment = as_of or now_utc_ceiled()
     health = run_health(project=project, target=target, as_of=moment, on_event=on_event, duckdb_file=duckdb_file)
     if health.status == "UNKNOWN":
         raise ErosRunError(f"could not check the warehouse: {health.error}")

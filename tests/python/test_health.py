@@ -467,3 +467,14 @@ def test_report_renders_offline_in_chromium(health_env: dict[str, str], tmp_path
     assert saturation["bars"] == pages_with_cap > 0
     assert page.probe["checks"] == len(CHECKS)
     assert page.screenshot_png[:8] == b"\x89PNG\r\n\x1a\n" and len(page.screenshot_png) > 50_000
+
+
+def test_default_as_of_is_never_before_now() -> None:
+    """as_of goes to dbt in whole seconds: the default is rounded up, so a load or a job of
+    the current second is not 'after' as_of (it was, once, and the check saw no load)."""
+    from eros.health import now_utc_ceiled
+
+    for _ in range(50):
+        before = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        value = now_utc_ceiled()
+        assert value.microsecond == 0 and value >= before

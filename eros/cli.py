@@ -30,6 +30,10 @@ class ErosGroup(click.Group):
         except (ErosUsageError, ErosRunError) as exc:
             click.echo(f"eros: error: {exc}", err=True)
             sys.exit(EXIT_USAGE)
+        except KeyboardInterrupt:
+            # dbt got the same signal; the job's RUNNING row is closed as abandoned by its next run
+            click.echo("eros: interrupted", err=True)
+            sys.exit(130)
 
 
 @click.group(cls=ErosGroup)
@@ -61,18 +65,58 @@ def parse_var_items(items: tuple[str, ...]) -> dict[str, Any]:
     """Parse repeated ``--var NAME=VALUE`` options into dbt vars (VALUE parsed as YAML,
     so ``true``/``5`` become a bool/int).
 
+    A var declared in dbt_project.yml must keep the type of its default there (a number
+    stays a number, a flag stays true/false), so a typo fails here and not half-way
+    through a job.
+
     Raises:
-        ErosUsageError: an item without ``=`` or with an empty name.
+        ErosUsageError: an item without ``=``, an empty name, or a value of the wrong type.
     """
     import yaml
 
+    declared: dict[str, Any] = {}
+    try:
+        declared = (yaml.safe_load((project_dir() / "dbt_project.yml").read_text()) or {}).get("vars") or {}
+    except (OSError, yaml.YAMLError, ErosUsageError):
+        declared = {}
     variables: dict[str, Any] = {}
     for item in items:
         name, sep, value = item.partition("=")
-        if not sep or not name.strip():
+        name = name.strip()
+        if not sep or not name:
             raise ErosUsageError(f"invalid --var '{item}': expected NAME=VALUE")
-        variables[name.strip()] = yaml.safe_load(value) if value else ""
+        try:
+            parsed = yaml.safe_load(value) if value else ""
+        except yaml.YAMLError:
+            raise ErosUsageError(f"invalid --var '{item}': the value is not valid YAML") from None
+        default = declared.get(name)
+        if isinstance(default, bool) and not isinstance(parsed, bool):
+            raise ErosUsageError(f"invalid --var '{item}': {name} is a flag (true or false)")
+        if isinstance(default, (int, float)) and not isinstance(default, bool) and (
+            isinstance(parsed, bool) or not isinstance(parsed, (int, float))
+        ):
+            raise ErosUsageError(f"invalid --var '{item}': {name} is a number (default {default})")
+        variables[name] = parsed
     return variables
+
+
+def check_as_of_for_date(as_of: Any, execution_date: Any) -> None:
+    """A reference time before the execution date would make every row of the date look
+    like it was sent in the future (quarantined as FUTURE_SENDING_TIME).
+
+    Raises:
+        ErosUsageError: when ``as_of`` (naive UTC) is before local midnight of the date in LA.
+    """
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    if as_of is None:
+        return
+    start = dt.datetime.combine(execution_date, dt.time(), ZoneInfo("America/Los_Angeles")).astimezone(dt.UTC).replace(tzinfo=None)
+    if as_of < start:
+        raise ErosUsageError(
+            f"invalid --as-of {as_of.isoformat()}Z: it is before the execution date {execution_date} starts in America/Los_Angeles"
+        )
 
 
 def _emit(outcome: dict[str, Any], as_json: bool) -> None:
@@ -92,6 +136,7 @@ def run_daily(date_text: str | None, target: str | None, as_of_text: str | None,
     """Daily automation: per-page analysis, errors, circuit breaker, queue, job row, alerts."""
     execution_date = parse_execution_date(date_text)
     as_of = parse_timestamp(as_of_text)
+    check_as_of_for_date(as_of, execution_date)
     extra_vars = parse_var_items(var_items)
     project = project_dir()
     target_name = check_target(target, project)
@@ -119,6 +164,7 @@ def run_caption_performance(date_text: str | None, target: str | None, as_of_tex
     """Caption performance (every 6 h): attribution, daily grain, caption_bandit_stats, caption_recommendations, job row, alerts."""
     execution_date = parse_execution_date(date_text)
     as_of = parse_timestamp(as_of_text)
+    check_as_of_for_date(as_of, execution_date)
     extra_vars = parse_var_items(var_items)
     project = project_dir()
     target_name = check_target(target, project)

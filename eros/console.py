@@ -6,6 +6,7 @@ Progress goes to stderr so ``--json`` output on stdout stays machine-readable.
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,8 +26,9 @@ STATUS_STYLES = {
 }
 LEVEL_STYLES = {"CRITICAL": "bold red", "WARNING": "yellow", "INFO": "cyan"}
 
-stdout = Console()
-stderr = Console(stderr=True)
+# Pipes and cron get a wide fixed width instead of rich's 80-column fallback.
+stdout = Console(width=None if sys.stdout.isatty() else 160)
+stderr = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 
 @contextlib.contextmanager

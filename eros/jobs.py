@@ -158,9 +158,12 @@ def parse_execution_date(text: str | None) -> dt.date:
     if len(parts) != 3 or not all(p.isdigit() for p in parts) or [len(p) for p in parts] != [4, 2, 2]:
         raise ErosUsageError(f"invalid --date '{text}': expected YYYY-MM-DD")
     try:
-        return dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
+        value = dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
     except ValueError:
         raise ErosUsageError(f"invalid --date '{text}': not a calendar date") from None
+    if not 2000 <= value.year <= 2100:
+        raise ErosUsageError(f"invalid --date '{text}': outside the supported years 2000-2100")
+    return value
 
 
 def parse_timestamp(text: str | None, option: str = "--as-of") -> dt.datetime | None:

@@ -48,7 +48,7 @@
     {% if not job %}
         {{ return('') }}
     {% endif %}
-    {% do eros_assert_sources() %}
+    {% do eros_assert_sources(job) %}
     {% set runs = eros_model_relation('etl_job_runs') %}
     {% if runs is none %}
         {{ return('') }}

@@ -11,8 +11,9 @@
         {% if node.package_name == project_name and node.source_name == 'scheduler' %}
             {% if node.name != 'page_settings' or var('eros_page_settings_enabled') %}
                 {% set relation = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.identifier) %}
+                {% set shown = (node.database ~ '.' if node.database != target.database else '') ~ node.schema ~ '.' ~ node.identifier %}
                 {% if relation is none %}
-                    {% do missing_tables.append(node.schema ~ '.' ~ node.identifier) %}
+                    {% do missing_tables.append(shown) %}
                 {% else %}
                     {% set present = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list %}
                     {% set absent = [] %}
@@ -22,7 +23,7 @@
                         {% endif %}
                     {% endfor %}
                     {% if absent %}
-                        {% do missing_columns.update({node.schema ~ '.' ~ node.identifier: absent}) %}
+                        {% do missing_columns.update({shown: absent}) %}
                     {% endif %}
                 {% endif %}
             {% endif %}
@@ -32,18 +33,37 @@
 {% endmacro %}
 
 
-{% macro eros_assert_sources() %}
+{#- One line naming what is missing, or none. -#}
+{% macro eros_source_problem_text() %}
     {% set problems = eros_source_problems() %}
+    {% set parts = [] %}
     {% if problems.missing_tables %}
-        {{ exceptions.raise_compiler_error('EROS_SOURCE_MISSING: source table ' ~ (problems.missing_tables | join(', ')) ~ ' does not exist (set EROS_SOURCE_SCHEMA / EROS_SOURCE_DATABASE, or run `eros generate`)') }}
+        {% set noun = 'source table ' if problems.missing_tables | length == 1 else 'source tables ' %}
+        {% set verb = ' does not exist' if problems.missing_tables | length == 1 else ' do not exist' %}
+        {% do parts.append(noun ~ (problems.missing_tables | join(', ')) ~ verb ~ ' (set EROS_SOURCE_DATABASE / EROS_SOURCE_SCHEMA, or run `eros generate`)') %}
     {% endif %}
-    {% if problems.missing_columns %}
-        {% set parts = [] %}
-        {% for table, columns in problems.missing_columns.items() %}
-            {% do parts.append(table ~ ' lacks ' ~ (columns | join(', '))) %}
-        {% endfor %}
-        {{ exceptions.raise_compiler_error('EROS_SOURCE_MISSING: ' ~ (parts | join('; '))) }}
+    {% for table, columns in problems.missing_columns.items() %}
+        {% do parts.append('source table ' ~ table ~ ' lacks column' ~ ('s ' if columns | length > 1 else ' ') ~ (columns | join(', '))) %}
+    {% endfor %}
+    {{ return(parts | join('; ') if parts else none) }}
+{% endmacro %}
+
+
+{#- Stop a job whose sources are missing. When the job tables exist, the run is first
+    recorded as FAILED with a CRITICAL alert, so a dropped or renamed source does not stay
+    silent until the "not run for 28 h" rule fires. -#}
+{% macro eros_assert_sources(job=none) %}
+    {% set problem = eros_source_problem_text() %}
+    {% if problem is none %}
+        {{ return('') }}
     {% endif %}
+    {% if job and eros_model_relation('etl_job_runs') is not none %}
+        {% do eros_write_job_row(job, 'FAILED', 0, 0, problem) %}
+        {% if eros_model_relation('automation_alerts') is not none %}
+            {% do eros_raise_alert('CRITICAL', job, job ~ ' FAILED: ' ~ problem) %}
+        {% endif %}
+    {% endif %}
+    {{ exceptions.raise_compiler_error('EROS_SOURCE_MISSING: ' ~ problem) }}
 {% endmacro %}
 
 

@@ -262,6 +262,10 @@ def test_abandoned_running_row_is_closed_by_the_next_run(generate, run_eros, war
         (["--target", "nowhere"], "unknown target 'nowhere'"),
         (["--as-of", "yesterday"], "invalid --as-of"),
         (["--var", "novalue"], "invalid --var"),
+        (["--var", "circuit_breaker_failed_pages=abc"], "is a number"),
+        (["--var", "eros_page_settings_enabled=maybe"], "is a flag"),
+        (["--date", "0001-01-01"], "outside the supported years"),
+        (["--date", "2026-06-17", "--as-of", "2026-06-16T06:59:00Z"], "before the execution date 2026-06-17 starts"),
     ],
 )
 def test_bad_usage_exits_2_with_one_line(run_eros, args, needle):
@@ -286,6 +290,23 @@ def test_missing_source_table_exits_2_naming_it(run_eros, generate, eros_env, wa
     assert proc.returncode == 2
     assert "raw.caption_bank" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_missing_source_after_a_good_run_is_recorded_as_failed(generate, run_eros, eros_env, warehouse):
+    generate(6, 30, 9)
+    code, _, stderr = run_daily_json(run_eros)
+    assert code == 0, stderr
+    with duckdb.connect(eros_env["EROS_DUCKDB_PATH"]) as con:
+        con.execute("alter table raw.caption_bank rename to caption_bank_moved")
+    proc = run_eros("run", "daily", "--date", EXEC_DATE.isoformat(), "--as-of", as_of_for(EXEC_DATE), "--no-alerts")
+    assert proc.returncode == 2
+    assert "source table raw.caption_bank does not exist" in proc.stderr
+    failed = warehouse(
+        "select job_id, error_message from eros.etl_job_runs where job_name = 'daily_automation' and job_status = 'FAILED'"
+    )
+    assert len(failed) == 1 and "raw.caption_bank" in failed[0][1]
+    alerts = warehouse(f"select alert_level, alert_message from eros.automation_alerts where job_id = '{failed[0][0]}'")
+    assert alerts and alerts[0][0] == "CRITICAL" and "raw.caption_bank" in alerts[0][1]
 
 
 def test_demo_runs_end_to_end(run_eros, warehouse):

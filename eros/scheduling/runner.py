@@ -138,14 +138,27 @@ def runner_lock(folder: Path, target: str) -> Iterator[None]:
     Raises:
         RunnerBusy: another process holds it ("... (pid N on HOST since T)").
     """
+    name = f"run-due-{target}"
     with contextlib.ExitStack() as stack:
         try:
-            stack.enter_context(job_lock(folder, f"run-due-{target}"))
-        except ErosRunError as exc:
-            text = str(exc)
-            holder = text[text.find("(") + 1: text.rfind(")")] if "(" in text else "another process"
-            raise RunnerBusy(f"another run-due holds the lock ({holder})") from None
+            stack.enter_context(job_lock(folder, name))
+        except ErosRunError:
+            raise RunnerBusy(f"another run-due holds the lock ({_lock_holder(folder, name)})") from None
         yield
+
+
+def _lock_holder(folder: Path, name: str, wait_seconds: float = 3.0) -> str:
+    """Who holds a lock of eros/locks.py, from its ``.owner`` file: ``pid N on HOST since T``.
+    The holder writes that file just after taking the lock, so a runner that lost the race by
+    a few milliseconds waits up to ``wait_seconds`` for it."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            info = json.loads((folder / f"{name}.owner").read_text())
+            return f"pid {info['pid']} on {info['host']} since {info['since']}"
+        if time.monotonic() > deadline:
+            return "another process"
+        time.sleep(0.1)
 
 
 def eros_command() -> list[str]:

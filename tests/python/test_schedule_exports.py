@@ -13,6 +13,8 @@ import pytest
 import yaml
 from croniter import croniter
 
+from eros.scheduling.config import load_schedules
+
 from eros_test_support import PROJECT, RunEros
 
 SETUP_SCRIPT = PROJECT / "scripts" / "dbt_jobs_as_code_setup.sh"
@@ -53,7 +55,10 @@ def test_dbt_cloud_export_is_valid_for_dbt_jobs_as_code(run_eros: RunEros, dbt_j
     jobs = yaml.safe_load(summer.read_text())["jobs"]
     assert jobs["eros-daily"]["schedule"]["cron"] == "5 10 * * *"
     assert yaml.safe_load(winter.read_text())["jobs"]["eros-daily"]["schedule"]["cron"] == "5 11 * * *"
-    assert jobs["eros-daily"]["execute_steps"] == ["dbt build --selector daily", "dbt run-operation sweep_locks"]
+    shipped = load_schedules(PROJECT / "jobs.yml").jobs
+    for key in shipped:
+        assert jobs[f"eros-{key}"]["execute_steps"] == list(shipped[key].dbt_steps)
+    assert jobs["eros-daily"]["execute_steps"][:2] == ["dbt build --selector daily", "dbt run-operation sweep_locks"]
     assert jobs["eros-lock-sweep"]["schedule"]["cron"] == "0 * * * *"
     assert jobs["eros-caption-performance"]["settings"]["target_name"] == "prod"
     text = summer.read_text()

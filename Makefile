@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CONSTRAINTS := requirements/constraints.txt
 # BigQuery emulator for the tests/bigquery tier, in its own virtualenv (issue 3).
-BQEMU_VENV ?= .venv-bqemu
+BQEMU_VENV ?= $(CURDIR)/.venv-bqemu
 export BQEMU_VENV
 BQEMU_STAMP := $(BQEMU_VENV)/.installed
 

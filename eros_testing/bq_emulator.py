@@ -78,9 +78,13 @@ class BigQueryEmulatorError(RuntimeError):
 def default_venv_dir() -> Path:
     """Return the emulator virtualenv: ``$BQEMU_VENV`` or ``<repo>/.venv-bqemu``."""
     override = os.environ.get(VENV_ENV_VAR)
+    repo = Path(__file__).resolve().parent.parent
     if override:
-        return Path(override).expanduser()
-    return Path(__file__).resolve().parent.parent / ".venv-bqemu"
+        path = Path(override).expanduser()
+        # a relative override (make exports BQEMU_VENV=.venv-bqemu) is relative to the repo,
+        # not to whatever folder a test process runs in
+        return path if path.is_absolute() else (repo / path).resolve()
+    return repo / ".venv-bqemu"
 
 
 #: urllib opener that ignores *_proxy environment variables (loopback only).

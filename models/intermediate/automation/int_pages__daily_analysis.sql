@@ -164,7 +164,7 @@ validated as (
                             cast(capped.quarantined_rows_active_window as {{ dbt.type_string() }}),
                             ' of ',
                             cast(capped.rows_active_window as {{ dbt.type_string() }}),
-                            ' rows in the {{ var("active_window_days") }}-day window quarantined (limit {{ max_quarantine_pct }}%); '
+                            ' rows in the {{ var("active_window_days") }}-day window quarantined (limit {{ '%g' % max_quarantine_pct }}%); '
                         )
                     else ''
                 end,

@@ -18,7 +18,7 @@ messages as (
 final as (
 
     select
-        {{ dbt.hash("concat(coalesce(row_id, '<null>'), '|', coalesce(cast(sending_time as " ~ dbt.type_string() ~ "), ''), '|', cast(row_copy_number as " ~ dbt.type_string() ~ "))") }} as quarantine_key,
+        {{ dbt.hash("concat(coalesce(row_id, '<null>'), '|', coalesce(" ~ eros_timestamp_text('sending_time') ~ ", ''), '|', cast(row_copy_number as " ~ dbt.type_string() ~ "))") }} as quarantine_key,
         row_id,
         row_copy_number,
         page_name,

@@ -22,7 +22,7 @@ def test_doctor_names_a_missing_source_table_and_exits_1(run_eros: RunEros, gene
     with duckdb.connect(eros_env["EROS_DUCKDB_PATH"]) as con:
         con.execute("drop table raw.caption_bank")
         con.execute("alter table raw.mass_messages drop column earnings")
-    env = {**eros_env, "EROS_ALERT_SLACK_URL": "https://hooks.slack.com/services/T000/B000/secret-token-value"}
+    env = {**eros_env, "EROS_ALERT_SLACK_URL": "https://webhook.invalid/services/FAKE/FAKE/placeholder-not-a-credential"}
     proc = run_eros("doctor", "--json", env=env)
     assert proc.returncode == 1, proc.stderr
     checks = {c["name"]: c for c in json.loads(proc.stdout)["checks"]}
@@ -33,7 +33,7 @@ def test_doctor_names_a_missing_source_table_and_exits_1(run_eros: RunEros, gene
         "bigquery permissions": "SKIP", "alert destinations": "PASS",
     }
     assert checks["alert destinations"]["detail"] == "configured: slack"
-    assert "secret-token-value" not in proc.stdout + proc.stderr
+    assert "placeholder-not-a-credential" not in proc.stdout + proc.stderr
     text = run_eros("doctor", env=env)
     assert text.returncode == 1 and "FAIL  source tables: missing table raw.caption_bank" in text.stdout
 

@@ -1,0 +1,269 @@
+"""Direct warehouse connections: read (and, for the few writes eros does outside a job,
+write) the project's tables without starting dbt (issue 11, "Reads without dbt").
+
+The connection settings come from the same ``profiles.yml`` dbt uses: the target's
+``type``, DuckDB ``path``/``schema``, BigQuery ``project``/``dataset``/``location`` and,
+for the emulator tier, ``api_endpoint``. ``{{ env_var(...) }}`` in profiles.yml is
+rendered the way dbt renders it.
+
+SQL given to :meth:`Warehouse.query` runs on both engines: use named parameters written
+``@name`` (BigQuery's syntax; translated to ``$name`` for DuckDB) and
+:meth:`Warehouse.table` for relation names. Keep to SQL that both dialects accept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+
+from eros.errors import ErosRunError, ErosUsageError
+from eros.project import check_target, duckdb_path
+
+PROFILE_NAME = "eros"
+_PARAM = re.compile(r"@([A-Za-z_][A-Za-z0-9_]*)")
+
+
+@dataclass(frozen=True)
+class WarehouseConfig:
+    """Where a target's tables live.
+
+    Attributes:
+        target: profile target name.
+        type: ``duckdb`` or ``bigquery``.
+        schema: DuckDB schema or BigQuery dataset of the project's models.
+        path: DuckDB file (absolute), None on BigQuery.
+        project: BigQuery project, None on DuckDB.
+        location: BigQuery location.
+        api_endpoint: BigQuery REST endpoint override (emulator), or None.
+        method: BigQuery auth method of the profile (oauth, service-account, oauth-secrets).
+        keyfile: service-account key file, when the method uses one.
+        token: static token of ``oauth-secrets`` (emulator).
+    """
+
+    target: str
+    type: str
+    schema: str
+    path: Path | None = None
+    project: str | None = None
+    location: str | None = None
+    api_endpoint: str | None = None
+    method: str | None = None
+    keyfile: str | None = None
+    token: str | None = None
+
+
+def _render(value: Any) -> Any:
+    """Render dbt-style Jinja (``env_var``, ``as_number``) in a profiles.yml value."""
+    if isinstance(value, dict):
+        return {k: _render(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_render(v) for v in value]
+    if not isinstance(value, str) or "{{" not in value:
+        return value
+
+    def env_var(name: str, default: str | None = None) -> str:
+        if name in os.environ:
+            return os.environ[name]
+        if default is None:
+            raise ErosUsageError(f"profiles.yml needs the environment variable {name}")
+        return default
+
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    env.filters["as_number"] = lambda v: float(v) if "." in str(v) else int(v)
+    env.filters["as_bool"] = lambda v: str(v).lower() in ("true", "1", "yes")
+    return env.from_string(value).render(env_var=env_var)
+
+
+def load_config(project: Path, target: str | None = None) -> WarehouseConfig:
+    """The :class:`WarehouseConfig` of ``target`` in ``<project>/profiles.yml``.
+
+    Args:
+        project: dbt project directory (holds profiles.yml).
+        target: target name; None for ``$EROS_TARGET`` or ``local``.
+
+    Raises:
+        ErosUsageError: unknown target, unsupported adapter type, or a profiles.yml
+            environment variable without default that is not set.
+    """
+    name = check_target(target, project)
+    data = yaml.safe_load((project / "profiles.yml").read_text()) or {}
+    output = _render(((data.get(PROFILE_NAME) or {}).get("outputs") or {}).get(name) or {})
+    kind = str(output.get("type", ""))
+    if kind == "duckdb":
+        return WarehouseConfig(target=name, type="duckdb", schema=str(output.get("schema", "main")), path=duckdb_path(project))
+    if kind == "bigquery":
+        return WarehouseConfig(
+            target=name,
+            type="bigquery",
+            schema=str(output.get("dataset") or output.get("schema")),
+            project=str(output.get("project") or output.get("database")),
+            location=output.get("location"),
+            api_endpoint=output.get("api_endpoint") or None,
+            method=output.get("method"),
+            keyfile=output.get("keyfile") or None,
+            token=output.get("token") or None,
+        )
+    raise ErosUsageError(f"target '{name}' has type '{kind}': eros reads duckdb and bigquery targets")
+
+
+class Warehouse:
+    """One open connection to a target's warehouse. Use :func:`connect`."""
+
+    def __init__(self, config: WarehouseConfig, client: Any) -> None:
+        self.config = config
+        self._client = client
+
+    @property
+    def dialect(self) -> str:
+        """``duckdb`` or ``bigquery``."""
+        return self.config.type
+
+    def table(self, name: str, schema: str | None = None) -> str:
+        """Quoted, fully qualified name of a table of the project (or of ``schema``)."""
+        dataset = schema or self.config.schema
+        if self.dialect == "bigquery":
+            return f"`{self.config.project}.{dataset}.{name}`"
+        return f'"{dataset}"."{name}"'
+
+    def exists(self, name: str, schema: str | None = None) -> bool:
+        """True when the table or view ``name`` exists in the project's schema."""
+        dataset = schema or self.config.schema
+        if self.dialect == "bigquery":
+            from google.api_core.exceptions import NotFound
+
+            try:
+                self._client.get_table(f"{self.config.project}.{dataset}.{name}")
+            except NotFound:
+                return False
+            return True
+        rows = self._client.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [dataset, name]
+        ).fetchone()
+        return bool(rows and rows[0])
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Rows of ``sql`` as dicts (column name to Python value).
+
+        Args:
+            sql: SQL with ``@name`` parameters.
+            params: parameter values (str, int, float, bool, date, datetime, None).
+
+        Raises:
+            ErosRunError: the warehouse rejected the query (first line of its message).
+        """
+        params = dict(params or {})
+        try:
+            if self.dialect == "bigquery":
+                return self._bq_query(sql, params)
+            cursor = self._client.execute(_PARAM.sub(r"$\1", sql), params) if params else self._client.execute(sql)
+            if cursor.description is None:
+                return []
+            columns = [d[0] for d in cursor.description]
+            return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        except ErosRunError:
+            raise
+        except Exception as exc:  # driver errors of either engine
+            raise ErosRunError(f"warehouse query failed: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}") from exc
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
+        """Run a statement (DML); see :meth:`query`."""
+        self.query(sql, params)
+
+    def _bq_query(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        from google.cloud import bigquery
+
+        def parameter(name: str, value: Any) -> Any:
+            if isinstance(value, bool):
+                kind = "BOOL"
+            elif isinstance(value, int):
+                kind = "INT64"
+            elif isinstance(value, float):
+                kind = "FLOAT64"
+            elif isinstance(value, dt.datetime):
+                kind = "TIMESTAMP"
+            elif isinstance(value, dt.date):
+                kind = "DATE"
+            else:
+                kind = "STRING"
+            return bigquery.ScalarQueryParameter(name, kind, value)
+
+        config = bigquery.QueryJobConfig(query_parameters=[parameter(k, v) for k, v in params.items()])
+        job = self._client.query(sql, job_config=config, location=self.config.location)
+        return [dict(row.items()) for row in job.result()]
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._client.close()
+
+
+def _bigquery_client(config: WarehouseConfig) -> Any:
+    from google.cloud import bigquery
+
+    options = {"api_endpoint": config.api_endpoint} if config.api_endpoint else None
+    if config.method == "oauth-secrets" and config.token:
+        from google.oauth2.credentials import Credentials
+
+        credentials: Any = Credentials(token=config.token)
+    elif config.method == "service-account" and config.keyfile:
+        from google.oauth2 import service_account
+
+        if not Path(config.keyfile).is_file():
+            raise ErosUsageError(f"EROS_BQ_KEYFILE={config.keyfile}: no such key file")
+        credentials = service_account.Credentials.from_service_account_file(config.keyfile)
+    else:
+        import google.auth
+        from google.auth.exceptions import DefaultCredentialsError
+
+        try:
+            credentials, _ = google.auth.default()
+        except DefaultCredentialsError:
+            raise ErosUsageError(
+                f"target '{config.target}' has no BigQuery credentials: set EROS_BQ_KEYFILE to a service-account key file "
+                "or run 'gcloud auth application-default login'"
+            ) from None
+    return bigquery.Client(project=config.project, credentials=credentials, location=config.location, client_options=options)
+
+
+@contextmanager
+def connect(project: Path, target: str | None = None, *, read_only: bool = True) -> Iterator[Warehouse]:
+    """Open the target's warehouse without dbt.
+
+    Args:
+        project: dbt project directory.
+        target: profile target (None: ``$EROS_TARGET`` or ``local``).
+        read_only: DuckDB only: open the file read-only (BigQuery ignores it).
+
+    Yields:
+        A :class:`Warehouse`, closed on exit.
+
+    Raises:
+        ErosUsageError: unknown target, no warehouse file yet, missing credentials.
+        ErosRunError: the warehouse cannot be opened (locked, corrupt).
+    """
+    config = load_config(project, target)
+    if config.type == "duckdb":
+        import duckdb
+
+        assert config.path is not None
+        if not config.path.is_file():
+            raise ErosUsageError(f"no warehouse yet at {config.path}: run 'eros demo' or 'eros run daily' first")
+        try:
+            client: Any = duckdb.connect(str(config.path), read_only=read_only)
+        except duckdb.Error as exc:
+            raise ErosRunError(f"cannot open the warehouse {config.path}: {str(exc).splitlines()[0]}") from exc
+    else:
+        client = _bigquery_client(config)
+    warehouse = Warehouse(config, client)
+    try:
+        yield warehouse
+    finally:
+        warehouse.close()

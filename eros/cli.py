@@ -19,6 +19,7 @@ from eros.errors import ErosRunError, ErosUsageError
 from eros.jobs import EXIT_USAGE, JOBS, parse_execution_date, parse_timestamp, run_job
 from eros.locks import job_lock
 from eros.project import check_target, duckdb_path, project_dir, source_schema
+from eros.simulate.command import simulate_command
 
 
 class ErosGroup(click.Group):
@@ -627,6 +628,10 @@ def demo_command(ctx: click.Context, pages: int, days: int, seed: int) -> None:
         exit_code = max(exit_code, outcome.exit_code)
     console.stdout.print(f"demo finished in {time.monotonic() - started:.1f} s; warehouse: {duckdb_path(project)}")
     sys.exit(exit_code)
+
+
+# --- simulate command (issue 12): defined in eros.simulate.command ---
+main.add_command(simulate_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,7 +3,9 @@
 All decisions about raising and resolving alerts are made inside dbt (the run-operation
 ``evaluate_alert_rules``, macros/alerting/), so a dbt Cloud job ending with
 ``dbt run-operation evaluate_alert_rules`` raises exactly what ``eros run`` raises. This
-module sequences those dbt steps; delivery is :mod:`eros.notify`.
+module runs that evaluation; listing and acknowledging read and write the warehouse
+directly (no dbt process, :mod:`eros.warehouse`); delivery is :mod:`eros.notify`.
+:func:`run_job_with_alerts` is ``eros run <job>``: the job, then the alerting step.
 
 Clock: ``eros alerts evaluate --as-of`` and ``eros alerts send --now`` take a simulated
 instant (naive UTC). The step after a job uses the wall clock, not the job's ``--as-of``:
@@ -20,6 +22,11 @@ from typing import Any
 
 from eros.dbt_invoke import DbtEvent, DbtRun, first_error_line, invoke, run_operation
 from eros.errors import ErosRunError, ErosUsageError
+from eros.jobs import JobOutcome, job_variables, run_job
+from eros.locks import job_lock
+from eros.notify import ALERTS_TABLE, BUILD_HINT, DELIVERIES_TABLE, RULES_TABLE, load_destinations, send_alerts
+from eros.project import duckdb_path
+from eros.warehouse import Warehouse, connect, timestamp_text
 
 EVALUATE_MACRO = "evaluate_alert_rules"
 ALERTS_SELECTOR = "alerts"
@@ -87,37 +94,131 @@ def evaluate(*, project: Path, target: str, as_of: dt.datetime | None = None,
     return _run_with_build(EVALUATE_MACRO, args, "alert_evaluation", project=project, target=target, variables=variables, on_event=on_event)
 
 
-def list_alerts(*, project: Path, target: str, include_all: bool = False, limit: int = 200) -> dict[str, Any]:
-    """Alerts, newest first: unresolved ones, or every status with ``include_all``.
+LIST_COLUMNS = (
+    "alert_id", "alert_time", "alert_level", "alert_source", "alert_message", "job_id", "rule_id", "status",
+    "acknowledged", "acknowledged_by", "acknowledged_at", "resolved_at", "condition_value", "condition_threshold",
+)
+
+
+def read_alerts(warehouse: Warehouse, *, include_all: bool = False, limit: int = 200) -> dict[str, Any]:
+    """Alerts, newest first, read without dbt: unresolved ones, or every status with
+    ``include_all``, at most ``limit``, and the delivery ledger rows of those alerts.
+    Columns added by later versions (status, rule columns) read as their defaults when an
+    older automation_alerts lacks them.
 
     Returns:
-        ``{"alerts": [alert rows], "deliveries": [alert_id, channel, delivery_kind, status, attempts]}``.
+        ``{"alerts": [alert_id, alert_time, alert_level, alert_source, alert_message, job_id,
+        rule_id, status, acknowledged, acknowledged_by, acknowledged_at, resolved_at,
+        condition_value, condition_threshold], "deliveries": [alert_id, channel,
+        delivery_kind, status, attempts]}``; timestamps as ``YYYY-MM-DD HH:MM:SS`` UTC text.
 
     Raises:
-        ErosRunError: dbt failed.
+        ErosUsageError: automation_alerts does not exist yet.
+        ErosRunError: a query failed.
     """
-    return _run_with_build("eros_list_alerts", {"all_statuses": include_all, "limit": limit}, "alert_list", project=project, target=target)
+    warehouse.require(ALERTS_TABLE, hint=BUILD_HINT)
+    present = set(warehouse.columns(ALERTS_TABLE))
+    where = "where coalesce(status, 'OPEN') = 'OPEN'" if not include_all and "status" in present else ""
+    rows = warehouse.query(
+        f"select * from {warehouse.table(ALERTS_TABLE)} {where} order by alert_time desc, alert_id limit {int(limit)}"
+    )
+    alerts = []
+    for row in rows:
+        alert = {column: row.get(column) for column in LIST_COLUMNS}
+        alert["status"] = alert["status"] or "OPEN"
+        alert["acknowledged"] = bool(alert["acknowledged"])
+        for column in ("alert_time", "acknowledged_at", "resolved_at"):
+            alert[column] = timestamp_text(alert[column])
+        alerts.append(alert)
+    deliveries: list[dict[str, Any]] = []
+    if alerts and warehouse.exists(DELIVERIES_TABLE):
+        ids = {f"a{i}": a["alert_id"] for i, a in enumerate(alerts)}
+        deliveries = warehouse.query(
+            f"select alert_id, channel, delivery_kind, status, attempts from {warehouse.table(DELIVERIES_TABLE)} "
+            f"where alert_id in ({', '.join('@' + name for name in ids)}) order by alert_id, channel, delivery_kind",
+            ids,
+        )
+    return {"alerts": alerts, "deliveries": deliveries}
+
+
+def list_alerts(*, project: Path, target: str, include_all: bool = False, limit: int = 200) -> dict[str, Any]:
+    """``eros alerts list``: :func:`read_alerts` on a read-only connection (no dbt process).
+
+    Raises:
+        ErosUsageError: no warehouse or no alerts table yet.
+        ErosRunError: the warehouse could not be read.
+    """
+    with connect(project, target, read_only=True) as warehouse:
+        return read_alerts(warehouse, include_all=include_all, limit=limit)
+
+
+def acknowledge_in(warehouse: Warehouse, *, alert_id: str, by: str, at: dt.datetime) -> dict[str, Any]:
+    """Acknowledge one alert on an open (writable) connection; see :func:`acknowledge`.
+
+    Raises:
+        ErosUsageError: unknown or ambiguous id, no alerts table yet.
+        ErosRunError: a statement failed.
+    """
+    warehouse.require(ALERTS_TABLE, hint=BUILD_HINT)
+    key = alert_id.strip().lower()
+    alerts = warehouse.table(ALERTS_TABLE)
+    if warehouse.exists(RULES_TABLE):
+        auto_resolve = "coalesce(rules.auto_resolve, false)"
+        join = f"left join {warehouse.table(RULES_TABLE)} as rules on alerts.rule_id = rules.rule_id"
+    else:
+        auto_resolve, join = "false", ""
+    found = warehouse.query(
+        "select alerts.alert_id, alerts.alert_level, alerts.alert_message, alerts.rule_id, "
+        "coalesce(alerts.status, 'OPEN') as status, coalesce(alerts.acknowledged, false) as acknowledged, "
+        f"alerts.acknowledged_by, alerts.acknowledged_at, {auto_resolve} as auto_resolve "
+        f"from {alerts} as alerts {join} "
+        "where alerts.alert_id = @key or (@prefix_ok and alerts.alert_id like @prefix)",
+        {"key": key, "prefix_ok": len(key) >= 6, "prefix": key + "%"},
+    )
+    exact = [row for row in found if row["alert_id"] == key]
+    found = exact or found
+    if not found:
+        raise ErosUsageError(f"no alert with id {key}")
+    if len(found) > 1:
+        raise ErosUsageError(f"alert id prefix {key} matches {len(found)} alerts; give more characters")
+    alert = found[0]
+    alert["acknowledged"] = bool(alert["acknowledged"])
+    alert["auto_resolve"] = bool(alert["auto_resolve"])
+    alert["acknowledged_at"] = timestamp_text(alert["acknowledged_at"])
+    changed = not alert["acknowledged"]
+    if changed:
+        resolves = not alert["auto_resolve"] and alert["status"] == "OPEN"
+        resolution = ", status = 'RESOLVED', resolved_at = @at" if resolves else ""
+        warehouse.execute(
+            f"update {alerts} set acknowledged = true, acknowledged_at = @at, acknowledged_by = @by{resolution} where alert_id = @id",
+            {"at": at, "by": by, "id": alert["alert_id"]},
+        )
+        alert.update(acknowledged=True, acknowledged_by=by, acknowledged_at=at.strftime(TS_FORMAT),
+                     status="RESOLVED" if resolves else alert["status"])
+    alert["changed"] = changed
+    return alert
 
 
 def acknowledge(*, project: Path, target: str, alert_id: str, by: str, at: dt.datetime | None = None) -> dict[str, Any]:
-    """Acknowledge an alert (its id, or a unique prefix of 6+ characters). Stops its
-    escalation; alerts that do not auto-resolve are resolved by it; an auto-resolving
-    one stays OPEN (silencing its rule) until its condition clears.
+    """Acknowledge an alert (its id, or a unique prefix of 6+ characters), straight in the
+    warehouse (no dbt process). Stops its escalation; alerts that do not auto-resolve (job
+    alerts, rules with auto_resolve false) are resolved by it; an auto-resolving one stays
+    OPEN (silencing its rule) until its condition clears. Idempotent.
 
     Returns:
-        The alert row after acknowledgement, with ``changed`` (False when it was already acknowledged).
+        The alert row after acknowledgement (alert_id, alert_level, alert_message, rule_id,
+        status, acknowledged, acknowledged_by, acknowledged_at, auto_resolve), with
+        ``changed`` (False when it was already acknowledged).
 
     Raises:
-        ErosUsageError: empty name, unknown or ambiguous id.
-        ErosRunError: dbt failed.
+        ErosUsageError: empty name, unknown or ambiguous id, no warehouse or alerts table yet.
+        ErosRunError: the warehouse could not be written.
     """
     if not by.strip():
         raise ErosUsageError("--by must name who acknowledges the alert")
-    stamp = (at or dt.datetime.now(dt.UTC).replace(tzinfo=None)).strftime(TS_FORMAT)
-    result = _run_with_build("eros_ack_alert", {"alert_id": alert_id, "by": by.strip(), "at": stamp}, "alert_ack", project=project, target=target)
-    if "error" in result:
-        raise ErosUsageError(str(result["error"]))
-    return result
+    moment = (at or dt.datetime.now(dt.UTC).replace(tzinfo=None)).replace(microsecond=0)
+    with connect(project, target, read_only=False) as warehouse:
+        return acknowledge_in(warehouse, alert_id=alert_id, by=by.strip(), at=moment)
 
 
 def alerts_disabled(env: Mapping[str, str] | None = None) -> bool:
@@ -138,8 +239,6 @@ def after_job(*, project: Path, target: str, on_event: Callable[[DbtEvent], None
         ``{"evaluated": bool, "raised": [...], "resolved": int, "send": SendReport dict |
         None, "send_skipped": reason | None, "error": str | None}``.
     """
-    from eros.notify import load_destinations, send_alerts
-
     result: dict[str, Any] = {"evaluated": False, "raised": [], "resolved": 0, "send": None, "send_skipped": None, "error": None}
     try:
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
@@ -148,11 +247,32 @@ def after_job(*, project: Path, target: str, on_event: Callable[[DbtEvent], None
         if not load_destinations(env, project):
             result["send_skipped"] = "no alert channel configured (EROS_ALERT_*_URL or EROS_ALERT_CONFIG)"
             return result
-        from eros.locks import job_lock
-        from eros.project import duckdb_path
-
         with job_lock(duckdb_path(project).parent / ".locks", "alerts_send", wait_seconds=120):
             result["send"] = send_alerts(project=project, target=target, now=now, env=env, variables=variables).to_dict()
     except (ErosRunError, ErosUsageError) as exc:
         result["error"] = str(exc)
     return result
+
+
+def run_job_with_alerts(key: str, *, alerts: bool = True, env: Mapping[str, str] | None = None, **kwargs: Any) -> JobOutcome:
+    """``eros run <job>``: :func:`eros.jobs.run_job`, then (unless ``alerts`` is False,
+    ``--no-alerts``, or ``EROS_NO_ALERTS`` is set, or the run was a dry run) :func:`after_job`,
+    whose result goes to ``outcome.alerting``.
+
+    Args:
+        key: job key (jobs.yml).
+        alerts: False skips the alerting step.
+        env: environment with the alert destinations (default os.environ).
+        kwargs: :func:`eros.jobs.run_job`'s keyword arguments (project, target, ...).
+
+    Raises:
+        ErosUsageError / ErosRunError: as :func:`eros.jobs.run_job`.
+    """
+    outcome = run_job(key, **kwargs)
+    if alerts and outcome.status != "DRY_RUN" and not alerts_disabled(env):
+        # the job's own dbt vars, so dbt keeps its partial parse (the rules use the wall clock)
+        date = kwargs.get("execution_date")
+        variables = job_variables(date, kwargs.get("as_of"), kwargs.get("extra_vars")) if date else dict(kwargs.get("extra_vars") or {})
+        outcome.alerting = after_job(project=kwargs["project"], target=kwargs["target"], on_event=kwargs.get("on_event"),
+                                     env=env, variables=variables)
+    return outcome

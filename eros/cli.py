@@ -15,8 +15,9 @@ from typing import Any
 import click
 
 from eros import console
+from eros.alerts import run_job_with_alerts
 from eros.errors import ErosRunError, ErosUsageError
-from eros.jobs import EXIT_USAGE, JOBS, parse_execution_date, parse_timestamp, run_job
+from eros.jobs import EXIT_USAGE, JOBS, parse_execution_date, parse_timestamp
 from eros.locks import job_lock
 from eros.project import check_target, duckdb_path, project_dir, source_schema
 from eros.simulate.command import simulate_command
@@ -55,11 +56,10 @@ class RunGroup(ErosGroup):
 
 @main.group(name="run", cls=RunGroup)
 @click.option("--no-alerts", is_flag=True, help="Do not evaluate the alert rules or send alerts at the end of the job.")
-def run_group(no_alerts: bool) -> None:
+@click.pass_context
+def run_group(ctx: click.Context, no_alerts: bool) -> None:
     """Run one scheduled job now (each ends by evaluating the alert rules and sending due alerts)."""
-    import eros.jobs
-
-    eros.jobs.ALERTS_AFTER_JOBS = not no_alerts
+    ctx.obj = {"alerts": not no_alerts}
 
 
 def parse_var_items(items: tuple[str, ...]) -> dict[str, Any]:
@@ -144,8 +144,8 @@ def run_daily(date_text: str | None, target: str | None, as_of_text: str | None,
     spec = JOBS["daily"]
     with job_lock(duckdb_path(project).parent / ".locks", spec.job_name):
         with console.dbt_progress(f"daily automation {execution_date}", enabled=not as_json) as on_event:
-            outcome = run_job(
-                spec.key, project=project, target=target_name, execution_date=execution_date,
+            outcome = run_job_with_alerts(
+                spec.key, alerts=click.get_current_context().obj["alerts"], project=project, target=target_name, execution_date=execution_date,
                 as_of=as_of, extra_vars=extra_vars, on_event=on_event,
             )
     _emit(outcome.to_dict(), as_json)
@@ -172,8 +172,8 @@ def run_caption_performance(date_text: str | None, target: str | None, as_of_tex
     spec = JOBS["caption-performance"]
     with job_lock(duckdb_path(project).parent / ".locks", spec.job_name):
         with console.dbt_progress(f"caption performance {execution_date}", enabled=not as_json) as on_event:
-            outcome = run_job(
-                spec.key, project=project, target=target_name, execution_date=execution_date,
+            outcome = run_job_with_alerts(
+                spec.key, alerts=click.get_current_context().obj["alerts"], project=project, target=target_name, execution_date=execution_date,
                 as_of=as_of, extra_vars=extra_vars, on_event=on_event,
             )
     _emit(outcome.to_dict(), as_json)
@@ -198,7 +198,8 @@ def run_lock_sweep(as_of_text: str | None, dry_run: bool, target: str | None, as
     label = "lock sweep (dry run)" if dry_run else "lock sweep"
     with job_lock(duckdb_path(project).parent / ".locks", spec.job_name):
         with console.dbt_progress(label, enabled=not as_json) as on_event:
-            outcome = run_job(spec.key, project=project, target=target_name, as_of=as_of, dry_run=dry_run, on_event=on_event)
+            outcome = run_job_with_alerts(spec.key, alerts=click.get_current_context().obj["alerts"], project=project,
+                                          target=target_name, as_of=as_of, dry_run=dry_run, on_event=on_event)
     result = outcome.to_dict()
     by_page = result["counts"].pop("by_page", None) if dry_run and not as_json else None
     _emit(result, as_json)
@@ -623,7 +624,7 @@ def demo_command(ctx: click.Context, pages: int, days: int, seed: int) -> None:
         spec = JOBS[key]
         with job_lock(duckdb_path(project).parent / ".locks", spec.job_name):
             with console.dbt_progress(f"{spec.job_name} {execution_date}") as on_event:
-                outcome = run_job(key, project=project, target=target_name, execution_date=execution_date, on_event=on_event)
+                outcome = run_job_with_alerts(key, project=project, target=target_name, execution_date=execution_date, on_event=on_event)
         console.print_job_summary(outcome.to_dict())
         exit_code = max(exit_code, outcome.exit_code)
     console.stdout.print(f"demo finished in {time.monotonic() - started:.1f} s; warehouse: {duckdb_path(project)}")

@@ -284,6 +284,7 @@ def run_build_job(
 
 def run_job(key: str, **kwargs: Any) -> JobOutcome:
     """Run the job ``key`` (see :data:`JOBS`) with :func:`run_build_job`'s keyword args.
+    The alerting step after it is :func:`eros.alerts.run_job_with_alerts`.
 
     Raises:
         ErosUsageError: unknown job.
@@ -291,21 +292,7 @@ def run_job(key: str, **kwargs: Any) -> JobOutcome:
     spec = JOBS.get(key)
     if spec is None:
         raise ErosUsageError(f"unknown job '{key}' (known: {', '.join(sorted(JOBS))})")
-    outcome = spec.runner(**kwargs) if spec.runner is not None else run_build_job(spec, **kwargs)
-    # --- alerting after every job (issue 7): evaluate the rules, send due alerts ---
-    if ALERTS_AFTER_JOBS and outcome.status != "DRY_RUN":
-        from eros.alerts import after_job, alerts_disabled
-
-        if not alerts_disabled():
-            # the job's own dbt vars, so dbt keeps its partial parse (the rules use the wall clock)
-            date = kwargs.get("execution_date")
-            variables = job_variables(date, kwargs.get("as_of"), kwargs.get("extra_vars")) if date else dict(kwargs.get("extra_vars") or {})
-            outcome.alerting = after_job(project=kwargs["project"], target=kwargs["target"], on_event=kwargs.get("on_event"), variables=variables)
-    return outcome
-
-
-# `eros run --no-alerts` turns this off for the process (eros.alerts.after_job never runs).
-ALERTS_AFTER_JOBS = True
+    return spec.runner(**kwargs) if spec.runner is not None else run_build_job(spec, **kwargs)
 
 
 _register(*_JOB_SPECS)

@@ -19,7 +19,7 @@ Exactly-once as far as a webhook allows, recorded in the warehouse table
 ``alert_deliveries`` (one row per alert, channel and kind; key
 ``delivery_id = md5(alert_id|channel|kind)``):
 
-1. read the outbox (run-operation ``eros_alert_outbox``);
+1. read the outbox (:func:`read_outbox`: plain SQL on the warehouse, no dbt process);
 2. rows still ``CLAIMED`` from an earlier send are turned ``UNCONFIRMED``: that send
    stopped after claiming, most likely between the HTTP call and recording its result,
    so the message probably arrived. They are NEVER re-sent (a duplicate page is worse
@@ -48,14 +48,15 @@ import hashlib
 import logging
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from eros.dbt_invoke import DbtEvent, first_error_line, run_operation
-from eros.errors import ErosRunError, ErosUsageError
+from eros.errors import ErosUsageError
+from eros.project import project_vars
+from eros.warehouse import Warehouse, connect, naive_utc, timestamp_text
 
 CHANNELS = ("slack", "gchat", "email", "pagerduty")
 CHANNEL_ENV = {channel: f"EROS_ALERT_{channel.upper()}_URL" for channel in CHANNELS}
@@ -67,6 +68,16 @@ CRASH_EXIT_CODE = 86
 LEVEL_ORDER = {"CRITICAL": 0, "WARNING": 1, "INFO": 2}
 MASK = "****"
 TS_FORMAT = "%Y-%m-%d %H:%M:%S"
+RULES_TABLE = "alert_rules"
+ALERTS_TABLE = "automation_alerts"
+DELIVERIES_TABLE = "alert_deliveries"
+# What creates the alerting tables when one is missing.
+BUILD_HINT = "run a job first (`eros run daily`, or `dbt build --selector alerts`)"
+DELIVERY_COLUMNS = (
+    "delivery_id", "alert_id", "channel", "delivery_kind", "status", "attempts", "batch_id", "destination",
+    "first_attempt_at", "last_attempt_at", "sent_at", "error_message",
+)
+DELIVERY_TIMESTAMPS = ("first_attempt_at", "last_attempt_at", "sent_at")
 
 
 # --- destinations and secrets -------------------------------------------------------
@@ -262,8 +273,8 @@ def _format_batch(channel: str, kind: str, alerts: list[dict[str, Any]], escalat
 
 
 def plan_deliveries(outbox: Mapping[str, Any], destinations: Mapping[str, list[str]], now: dt.datetime) -> Plan:
-    """Decide the messages of a send at ``now`` from the outbox (run-operation
-    eros_alert_outbox) and the configured destinations. Pure: no I/O.
+    """Decide the messages of a send at ``now`` from the outbox (:func:`read_outbox`) and
+    the configured destinations. Pure: no I/O.
 
     Rules: module docstring. Alert times and ``now`` are naive UTC.
 
@@ -420,18 +431,104 @@ class SendReport:
         return dataclasses.asdict(self)
 
 
-def _operation(macro: str, args: Mapping[str, Any], key: str, *, project: Path, target: str,
-               variables: Mapping[str, Any] | None = None) -> Any:
-    from eros.alerts import NEEDS_BUILD_MARKER, build_alerting
+def read_outbox(warehouse: Warehouse, now: dt.datetime, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """What a send at ``now`` needs, read straight from the warehouse (no dbt): the rules
+    (seed ``alert_rules``), the alerts raised since ``now - max(alert_delivery_max_age_hours,
+    escalation windows)``, the ledger rows of those alerts, and every ``CLAIMED`` row (left by
+    a send that stopped). SQL runs on DuckDB and BigQuery alike.
 
-    run = run_operation(macro, args, project=project, target=target, variables=variables)
-    if not run.ok and any(NEEDS_BUILD_MARKER in e for e in run.errors):
-        build_alerting(project=project, target=target, variables=variables)
-        run = run_operation(macro, args, project=project, target=target, variables=variables)
-    for payload in reversed(run.payloads):
-        if key in payload:
-            return payload[key]
-    raise ErosRunError(f"{macro} failed: {first_error_line(run) or 'no result'}")
+    Args:
+        warehouse: an open connection.
+        now: decision instant, naive UTC.
+        settings: dbt vars (``alert_delivery_max_age_hours``, ``alert_default_channels``,
+            ``alert_batch_window_minutes``), see :func:`eros.project.project_vars`.
+
+    Returns:
+        ``{"now", "since", "default_channels", "batch_window_minutes", "max_age_hours",
+        "rules": [...], "alerts": [...], "deliveries": [...]}``, the input of :func:`plan_deliveries`
+        (timestamps as ``YYYY-MM-DD HH:MM:SS`` text).
+
+    Raises:
+        ErosUsageError: an alerting table does not exist yet.
+        ErosRunError: a query failed.
+    """
+    warehouse.require(RULES_TABLE, ALERTS_TABLE, DELIVERIES_TABLE, hint=BUILD_HINT)
+    rules = warehouse.query(
+        "select rule_id, rule_type, level, condition_source, threshold, window_minutes, cooldown_minutes, auto_resolve, "
+        f"channels, enabled from {warehouse.table(RULES_TABLE)} order by rule_id"
+    )
+    max_age_hours = float(settings.get("alert_delivery_max_age_hours", 24))
+    hours = [max_age_hours] + [
+        float(r["window_minutes"]) / 60.0 for r in rules
+        if r.get("rule_type") == "escalation" and r.get("enabled") and r.get("window_minutes") is not None
+    ]
+    since = now - dt.timedelta(hours=max(hours))
+    alerts_table = warehouse.table(ALERTS_TABLE)
+    alerts = warehouse.query(
+        "select alert_id, alert_time, alert_level, alert_source, alert_message, job_id, rule_id, "
+        "coalesce(status, 'OPEN') as status, coalesce(acknowledged, false) as acknowledged, acknowledged_at, acknowledged_by "
+        f"from {alerts_table} where alert_time >= @since and alert_time <= @now order by alert_time, alert_id",
+        {"since": since, "now": now},
+    )
+    deliveries = warehouse.query(
+        f"select {', '.join(DELIVERY_COLUMNS)} from {warehouse.table(DELIVERIES_TABLE)} "
+        f"where status = 'CLAIMED' or alert_id in (select alert_id from {alerts_table} where alert_time >= @since) "
+        "order by delivery_id",
+        {"since": since},
+    )
+    for row in alerts:
+        row["alert_time"] = timestamp_text(row["alert_time"])
+        row["acknowledged_at"] = timestamp_text(row["acknowledged_at"])
+    for row in deliveries:
+        for column in DELIVERY_TIMESTAMPS:
+            row[column] = timestamp_text(row[column])
+    return {
+        "now": now.strftime(TS_FORMAT),
+        "since": naive_utc(since).strftime(TS_FORMAT),
+        "default_channels": list(settings.get("alert_default_channels") or ["slack", "gchat"]),
+        "batch_window_minutes": settings.get("alert_batch_window_minutes", 5),
+        "max_age_hours": max_age_hours,
+        "rules": rules,
+        "alerts": alerts,
+        "deliveries": deliveries,
+    }
+
+
+def record_deliveries(warehouse: Warehouse, rows: list[Mapping[str, Any]]) -> int:
+    """Upsert ledger rows (dicts with every column of ``alert_deliveries``; timestamps as
+    ``YYYY-MM-DD HH:MM:SS`` text or None) in ONE ``MERGE`` on ``delivery_id``: a claim and the
+    previous batch's result are committed together, or not at all.
+
+    Returns:
+        The number of rows written.
+
+    Raises:
+        ErosUsageError: alert_deliveries does not exist yet.
+        ErosRunError: the statement failed (nothing was written).
+    """
+    if not rows:
+        return 0
+    warehouse.require(DELIVERIES_TABLE, hint=BUILD_HINT)
+    types = {"attempts": "bigint", **{c: "timestamp" for c in DELIVERY_TIMESTAMPS}}
+    params: dict[str, Any] = {}
+    selects = []
+    for index, row in enumerate(rows):
+        values = dict(row, error_message=(str(row.get("error_message") or "")[:1000] or None), attempts=int(row.get("attempts") or 0))
+        parts = []
+        for column in DELIVERY_COLUMNS:
+            name = f"r{index}_{column}"
+            params[name] = values.get(column)
+            parts.append(f"cast(@{name} as {types.get(column, 'string')}) as {column}")
+        selects.append("select " + ", ".join(parts))
+    updates = ", ".join(f"{c} = source.{c}" for c in DELIVERY_COLUMNS[1:])
+    warehouse.execute(
+        f"merge into {warehouse.table(DELIVERIES_TABLE)} as target using ({' union all '.join(selects)}) as source "
+        f"on target.delivery_id = source.delivery_id when matched then update set {updates} "
+        f"when not matched then insert ({', '.join(DELIVERY_COLUMNS)}) "
+        f"values ({', '.join('source.' + c for c in DELIVERY_COLUMNS)})",
+        params,
+    )
+    return len(rows)
 
 
 def _ledger_row(existing: Mapping[str, Any] | None, alert_id: str, channel: str, kind: str, **values: Any) -> dict[str, Any]:
@@ -460,7 +557,6 @@ def send_alerts(
     now: dt.datetime | None = None,
     dry_run: bool = False,
     env: Mapping[str, str] | None = None,
-    on_event: Callable[[DbtEvent], None] | None = None,
     variables: Mapping[str, Any] | None = None,
 ) -> SendReport:
     """``eros alerts send``: deliver due alerts and escalations (module docstring).
@@ -471,25 +567,25 @@ def send_alerts(
         now: decision instant, naive UTC (None: the wall clock). Ledger times use it too.
         dry_run: plan only: print what would go where (masked), write and send nothing.
         env: environment with the destinations (default os.environ).
-        on_event: unused (kept for a uniform signature).
-        variables: dbt vars for the run-operations (a job passes its own: partial parse).
+        variables: dbt vars overriding dbt_project.yml's (alert_delivery_max_age_hours, ...).
 
     Returns:
         The :class:`SendReport`.
 
     Raises:
         ErosUsageError: bad destination configuration.
+        ErosUsageError: no warehouse or alerting tables yet.
         ErosRunError: the warehouse could not be read or the claim could not be recorded
             (then nothing was sent).
     """
-    del on_event
     env = os.environ if env is None else env
     destinations = load_destinations(env, project)
     masker = Masker([url for urls in destinations.values() for url in urls])
     masked_destinations = {channel: [mask_url(u) for u in urls] for channel, urls in destinations.items()}
     now = (now or dt.datetime.now(dt.UTC).replace(tzinfo=None)).replace(microsecond=0)
     stamp = now.strftime(TS_FORMAT)
-    outbox = _operation("eros_alert_outbox", {"now": stamp}, "alert_outbox", project=project, target=target, variables=variables)
+    with connect(project, target, read_only=True) as warehouse:
+        outbox = read_outbox(warehouse, now, project_vars(project, variables))
     plan = plan_deliveries(outbox, destinations, now)
     ledger = {d["delivery_id"]: d for d in outbox.get("deliveries", [])}
     batches_out = [
@@ -519,7 +615,9 @@ def send_alerts(
     crash = env.get(CRASH_ENV, "") not in ("", "0")
 
     def record(rows: list[dict[str, Any]]) -> None:
-        _operation("eros_record_alert_deliveries", {"rows": rows}, "alert_deliveries_recorded", project=project, target=target, variables=variables)
+        # a connection per write: the DuckDB file is not held while the HTTP calls run
+        with connect(project, target, read_only=False) as warehouse:
+            record_deliveries(warehouse, rows)
 
     for batch, out in zip(plan.batches, batches_out, strict=True):
         destination = ", ".join(masked_destinations.get(batch.channel, []))

@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -116,3 +118,20 @@ def dbt_environment(project: Path) -> dict[str, str]:
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     env.setdefault("DO_NOT_TRACK", "1")
     return env
+
+
+def project_vars(project: Path, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The ``vars:`` of ``<project>/dbt_project.yml`` (their defaults), updated with
+    ``overrides`` (the ``--vars`` a dbt command of the same run would get). Lets code that
+    reads the warehouse without dbt use the thresholds dbt uses.
+
+    Raises:
+        ErosUsageError: dbt_project.yml is missing or not YAML.
+    """
+    try:
+        data = yaml.safe_load((project / "dbt_project.yml").read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ErosUsageError(f"cannot read {project / 'dbt_project.yml'}: {exc.__class__.__name__}") from None
+    values = dict(data.get("vars") or {})
+    values.update(overrides or {})
+    return values

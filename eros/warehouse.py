@@ -14,6 +14,7 @@ SQL given to :meth:`Warehouse.query` runs on both engines: use named parameters 
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -115,6 +116,33 @@ def load_config(project: Path, target: str | None = None) -> WarehouseConfig:
     raise ErosUsageError(f"target '{name}' has type '{kind}': eros reads duckdb and bigquery targets")
 
 
+TS_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def _plain(value: Any) -> Any:
+    """Decimal (DuckDB DECIMAL, BigQuery NUMERIC) as int when whole, else float."""
+    if isinstance(value, decimal.Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def naive_utc(value: Any) -> Any:
+    """A timestamp read from either engine as a naive UTC datetime (BigQuery and DuckDB
+    TIMESTAMPTZ give aware values, DuckDB TIMESTAMP naive UTC ones); other values as they are."""
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value
+
+
+def timestamp_text(value: Any) -> str | None:
+    """``YYYY-MM-DD HH:MM:SS`` (UTC) of a timestamp read from either engine; None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return naive_utc(value).strftime(TS_FORMAT)
+    return str(value)[:19].replace("T", " ")
+
+
 class Warehouse:
     """One open connection to a target's warehouse. Use :func:`connect`."""
 
@@ -150,8 +178,37 @@ class Warehouse:
         ).fetchone()
         return bool(rows and rows[0])
 
+    def require(self, *names: str, hint: str) -> None:
+        """Check that the tables ``names`` exist.
+
+        Raises:
+            ErosUsageError: naming the first missing table and ``hint`` (what creates it),
+                e.g. ``no automation_alerts table yet in eros: run `eros run daily` first``.
+        """
+        for name in names:
+            if not self.exists(name):
+                raise ErosUsageError(f"no {name} table yet in {self.config.schema}: {hint}")
+
+    def columns(self, name: str, schema: str | None = None) -> list[str]:
+        """Lower-case column names of the table ``name`` ([] when it does not exist)."""
+        dataset = schema or self.config.schema
+        if self.dialect == "bigquery":
+            from google.api_core.exceptions import NotFound
+
+            try:
+                table = self._client.get_table(f"{self.config.project}.{dataset}.{name}")
+            except NotFound:
+                return []
+            return [field.name.lower() for field in table.schema]
+        rows = self._client.execute(
+            "select column_name from information_schema.columns where table_schema = ? and table_name = ? order by ordinal_position",
+            [dataset, name],
+        ).fetchall()
+        return [str(r[0]).lower() for r in rows]
+
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Rows of ``sql`` as dicts (column name to Python value).
+        """Rows of ``sql`` as dicts (lower-case column name to Python value; DECIMAL / NUMERIC
+        as int or float, timestamps as the driver gives them: see :func:`naive_utc`).
 
         Args:
             sql: SQL with ``@name`` parameters.
@@ -167,8 +224,8 @@ class Warehouse:
             cursor = self._client.execute(_PARAM.sub(r"$\1", sql), params) if params else self._client.execute(sql)
             if cursor.description is None:
                 return []
-            columns = [d[0] for d in cursor.description]
-            return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+            columns = [d[0].lower() for d in cursor.description]
+            return [{c: _plain(v) for c, v in zip(columns, row, strict=True)} for row in cursor.fetchall()]
         except ErosRunError:
             raise
         except Exception as exc:  # driver errors of either engine
@@ -198,7 +255,7 @@ class Warehouse:
 
         config = bigquery.QueryJobConfig(query_parameters=[parameter(k, v) for k, v in params.items()])
         job = self._client.query(sql, job_config=config, location=self.config.location)
-        return [dict(row.items()) for row in job.result()]
+        return [{k.lower(): _plain(v) for k, v in row.items()} for row in job.result()]
 
     def close(self) -> None:
         """Close the connection."""

@@ -13,7 +13,11 @@ BQEMU_STAMP := $(BQEMU_VENV)/.installed
 # Headless Chromium for the browser check of `eros report` (issue 6): the Debian package.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test install bqemu chromium lint clean
+# dbt packages (packages.yml / package-lock.yml -> dbt_packages/): public hub, else the
+# loopback mirror ../shared/dbt-hub (scripts/dbt_deps.py, issue 14).
+DEPS_STAMP := dbt_packages/.installed
+
+.PHONY: demo test install deps bqemu chromium lint clean
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,7 +25,13 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+$(DEPS_STAMP): $(STAMP) packages.yml package-lock.yml
+	$(BIN)/python scripts/dbt_deps.py --quiet
+	touch $(DEPS_STAMP)
+
+deps: $(DEPS_STAMP)
+
+install: $(STAMP) $(DEPS_STAMP)
 
 $(BQEMU_STAMP): scripts/bqemulator_setup.sh
 	bash scripts/bqemulator_setup.sh
@@ -29,17 +39,17 @@ $(BQEMU_STAMP): scripts/bqemulator_setup.sh
 
 bqemu: $(BQEMU_STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) $(DEPS_STAMP)
 	$(BIN)/eros demo
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends chromium; }
 
-test: $(STAMP) $(BQEMU_STAMP) chromium
+test: $(STAMP) $(DEPS_STAMP) $(BQEMU_STAMP) chromium
 	$(BIN)/python -m pytest
 
-lint: $(STAMP)
+lint: $(STAMP) $(DEPS_STAMP)
 	$(BIN)/ruff check eros tests
 	$(BIN)/sqlfluff lint models
 

@@ -362,18 +362,8 @@ def alerts_send(dry_run: bool, now_text: str | None, target: str | None, as_json
 
 @main.group(name="monitoring", cls=ErosGroup)
 def monitoring_group() -> None:
-    """Optional Elementary data monitoring (anomaly tests, edr report / monitor)."""
+    """Elementary data monitoring (edr report / edr monitor over the project's test results)."""
 
-
-@monitoring_group.command(name="enable")
-@click.option("--target", default=None, help="dbt target from profiles.yml (default: $EROS_TARGET or local).")
-def monitoring_enable(target: str | None) -> None:
-    """Add Elementary (and dbt_utils) with dbt deps, switch on its model config and the
-    project's Elementary tests. Changes nothing when the package hub is unreachable."""
-    from eros.monitoring import enable
-
-    project = project_dir()
-    click.echo(enable(project=project, target=check_target(target, project)))
 
 # --- schedule / doctor / deploy commands (issue 8) ---
 

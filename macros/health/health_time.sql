@@ -17,7 +17,7 @@
 {#- "Now" for analyses: the as_of literal when var as_of_timestamp is set, else the
     warehouse's current UTC time as a naive timestamp. -#}
 {% macro eros_health_now() -%}
-    {%- if var('as_of_timestamp', '') not in (none, '') -%}
+    {%- if eros_job_parameter('as_of_timestamp', 'EROS_AS_OF_TIMESTAMP') not in (none, '') -%}
         {{ eros_as_of_sql() }}
     {%- else -%}
         {{ adapter.dispatch('eros_current_utc_timestamp', 'eros')() }}

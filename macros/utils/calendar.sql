@@ -4,15 +4,39 @@
   can prune partitions on constants.
 -#}
 
+{#- A job parameter (execution_date, as_of_timestamp) as text, '' when unset.
+    Order: an explicit --vars value (plain dbt users, unit-test overrides), then the
+    environment variable `env_name` (how `eros` passes them: eros/dbt_invoke.py), then ''.
+    The environment is read at execution time only: a vars change forces dbt to re-parse
+    the whole project, and an env_var() read while parsing would make dbt re-parse every
+    file that read it whenever the value changes. At parse time (execute is false) the
+    value only shapes SQL that is rendered again before it runs, so '' (today) is fine.
+    at_parse=true also reads the environment while parsing, for values that end up in a
+    model's config (fixed at parse time): dbt then tracks the variable and re-parses just
+    the files that read it when it changes. -#}
+{% macro eros_job_parameter(name, env_name, at_parse=false) %}
+    {% set explicit = var(name, '') %}
+    {% if explicit not in (none, '') %}
+        {{ return(explicit | string) }}
+    {% endif %}
+    {% if execute or at_parse %}
+        {{ return(env_var(env_name, '')) }}
+    {% endif %}
+    {{ return('') }}
+{% endmacro %}
+
+
 {% macro eros_business_tz() %}
     {{ return(var('business_time_zone', 'America/Los_Angeles')) }}
 {% endmacro %}
 
 
-{#- The execution date of the run as a datetime.date: var execution_date (YYYY-MM-DD), or
-    today in the business time zone. Raises a compiler error naming the bad value. -#}
-{% macro eros_execution_date() %}
-    {% set raw = var('execution_date', '') %}
+{#- The execution date of the run as a datetime.date: var execution_date (YYYY-MM-DD; or the
+    EROS_EXECUTION_DATE environment variable, see eros_job_parameter), or today in the
+    business time zone. Raises a compiler error naming the bad value. at_parse: see
+    eros_job_parameter (only for values that go into a model config). -#}
+{% macro eros_execution_date(at_parse=false) %}
+    {% set raw = eros_job_parameter('execution_date', 'EROS_EXECUTION_DATE', at_parse) %}
     {% if raw in (none, '') %}
         {% set now_local = modules.datetime.datetime.now(modules.pytz.timezone(eros_business_tz())) %}
         {{ return(now_local.date()) }}
@@ -34,10 +58,11 @@
 {% endmacro %}
 
 
-{#- "Now" for validation rules, as a naive UTC datetime: var as_of_timestamp, else the
-    moment dbt started this invocation. -#}
+{#- "Now" for validation rules, as a naive UTC datetime: var as_of_timestamp (or the
+    EROS_AS_OF_TIMESTAMP environment variable, see eros_job_parameter), else the moment dbt
+    started this invocation. -#}
 {% macro eros_as_of() %}
-    {% set raw = var('as_of_timestamp', '') %}
+    {% set raw = eros_job_parameter('as_of_timestamp', 'EROS_AS_OF_TIMESTAMP') %}
     {% if raw in (none, '') %}
         {{ return(run_started_at.replace(tzinfo=none, microsecond=0)) }}
     {% endif %}
@@ -110,6 +135,6 @@
 
 
 {#- Date literal for execution_date + offset_days (business calendar). -#}
-{% macro eros_exec_date_plus(offset_days) -%}
-    {{ eros_date_literal(eros_execution_date() + modules.datetime.timedelta(days=offset_days)) }}
+{% macro eros_exec_date_plus(offset_days, at_parse=false) -%}
+    {{ eros_date_literal(eros_execution_date(at_parse) + modules.datetime.timedelta(days=offset_days)) }}
 {%- endmacro %}

@@ -18,7 +18,7 @@
         partition_by=eros_partition_by('sending_date_la', 'date'),
         cluster_by=eros_cluster_by(['page_name']),
         incremental_predicates=[
-            'DBT_INTERNAL_DEST.sending_date_la >= ' ~ eros_exec_date_plus(window.predicate_from_days),
+            'DBT_INTERNAL_DEST.sending_date_la >= ' ~ eros_exec_date_plus(window.predicate_from_days, at_parse=true),
         ],
     )
 }}

@@ -25,7 +25,7 @@ from eros_test_support import EXEC_DATE, as_of_for
 
 LA = ZoneInfo("America/Los_Angeles")
 Z = 1.96
-HALF_LIFE_DAYS = 14
+HALF_LIFE_DAYS = 28
 BASELINE_DAYS = 30
 STATS_DAYS = 365
 STATS_COLUMNS = [
@@ -217,7 +217,7 @@ def numbers(stats: dict) -> dict:
     return {key: {c: v for c, v in row.items() if c != "last_updated"} for key, row in stats.items()}
 
 
-def check_first_run(outcome: dict[str, Any], manifest: dict[str, Any], warehouse) -> None:
+def check_first_run(outcome: dict[str, Any], manifest: dict[str, Any], warehouse, as_of: str) -> None:
     """Job row, attribution against what the generator planted, recommendation rules."""
     assert outcome is not None and outcome["status"] == "SUCCESS", outcome
     assert outcome["job_name"] == "caption_performance"
@@ -236,13 +236,30 @@ def check_first_run(outcome: dict[str, Any], manifest: dict[str, Any], warehouse
     share = 100 * (manifest["ppv_with_caption_id"] + manifest["ppv_text_matchable"]) / manifest["ppv_messages"]
     assert 90 < share < 100  # the generator plants ~3% unmatchable texts
 
-    # recommendations: top 20 per page, usable captions only, ~20% exploration, deterministic order
+    # recommendations (issue 12): 20 per page for every page with a valid PPV message in the
+    # last 30 days, usable captions only, ranked by the sampled value, deterministic order
     recs = warehouse(
-        "select r.page_name, count(*), sum(case when selection_reason = 'EXPLORE' then 1 else 0 end), "
-        "sum(case when b.usage_status not in ('available', 'moderate_recency') or b.price_tier = 'bump' then 1 else 0 end) "
+        "select r.page_name, count(*), "
+        "sum(case when b.usage_status not in ('available', 'moderate_recency') or b.price_tier = 'bump' then 1 else 0 end), "
+        "bool_and(r.sampled_earnings_per_recipient >= 0 and r.expected_earnings_per_recipient > 0) "
         "from eros.caption_recommendations r join raw.caption_bank b using (caption_id) group by r.page_name"
     )
-    assert recs and all(n == 20 and unusable == 0 and explore >= 4 for _, n, explore, unusable in recs), recs
+    assert recs and all(n == 20 and unusable == 0 and valued for _, n, unusable, valued in recs), recs
+    raw = warehouse(
+        "select row_id, page_name, message, sending_time, price, sent_count, viewed_count, purchased_count, "
+        "earnings, message_type, caption_id from raw.mass_messages"
+    )
+    active = {
+        row[1] for row in _valid_rows(raw, _utc(as_of))
+        if row[9] == "PPV" and EXEC_DATE - dt.timedelta(days=30) <= _la_date(row[3]) <= EXEC_DATE
+    }
+    assert {page for page, *_ in recs} == active
+    order = warehouse(
+        "select count(*) from (select page_name, recommendation_rank, sampled_earnings_per_recipient, "
+        "lag(sampled_earnings_per_recipient) over (partition by page_name order by recommendation_rank) as previous "
+        "from eros.caption_recommendations) where previous < sampled_earnings_per_recipient"
+    )
+    assert order == [(0,)]
     locked = warehouse(
         "select count(*) from eros.caption_recommendations r join raw.active_caption_assignments a "
         "on a.page_name = r.page_name and a.caption_id = r.caption_id "
@@ -258,7 +275,7 @@ def test_caption_job_end_to_end_late_rows_and_grown_counters_counted_once(genera
 
     code, outcome, stderr = _run_caption(run_eros, EXEC_DATE, as_of)
     assert code == 0, stderr
-    check_first_run(outcome, manifest, warehouse)
+    check_first_run(outcome, manifest, warehouse, as_of)
     first = actual_stats(warehouse)
     expected, _ = expected_stats(db, EXEC_DATE, _utc(as_of))
     assert_stats_match(first, expected)

@@ -18,6 +18,8 @@
   touches those partitions (incremental_predicates). A key of the window that no longer
   has messages (a row quarantined since, an attribution that changed) is rewritten with
   zero counts. The first run (or --full-refresh) computes the bounded history.
+  Policy inputs (issue 12): purchases (purchased_count, else earnings / price) and the
+  recipients of the messages where purchases are known; sum and count of the PPV prices.
   execution_date / job_id / computed_at: the run that last (re)computed the row.
 -#}
 {%- set window = eros_caption_window() -%}
@@ -59,11 +61,16 @@ rated as (
         case
             when sent_count > 0 then coalesce(earnings, 0) / sent_count
         end as earnings_per_recipient,
-        -- purchases per recipient; purchases = purchased_count, else earnings / price
+        -- purchases = purchased_count, else earnings / price (NULL when neither is known)
         case
             when sent_count > 0 and purchased_count is not null then purchased_count / sent_count
             when sent_count > 0 and price > 0 then coalesce(earnings, 0) / price / sent_count
-        end as conversion_rate
+        end as conversion_rate,
+        case
+            when sent_count > 0 and purchased_count is not null then cast(purchased_count as {{ eros_type_float() }})
+            when sent_count > 0 and price > 0 then coalesce(earnings, 0) / price
+        end as purchases,
+        case when price > 0 then price end as valid_price
     from messages
 
 ),
@@ -111,6 +118,10 @@ aggregated as (
         sum(coalesce(earnings_per_recipient, 0)) as sum_earnings_per_recipient,
         sum(coalesce(conversion_rate, 0)) as sum_conversion_rate,
         sum(case when conversion_rate is not null then 1 else 0 end) as conversion_observations,
+        sum(coalesce(purchases, 0)) as purchases,
+        sum(case when purchases is not null then sent_count else 0 end) as purchase_recipients,
+        sum(coalesce(valid_price, 0)) as sum_price,
+        sum(case when valid_price is not null then 1 else 0 end) as price_observations,
         max(baseline_earnings_per_recipient) as baseline_earnings_per_recipient,
         max(sending_time) as last_sending_time
     from classified
@@ -159,6 +170,10 @@ recomputed as (
             0 as sum_earnings_per_recipient,
             0 as sum_conversion_rate,
             0 as conversion_observations,
+            0 as purchases,
+            0 as purchase_recipients,
+            0 as sum_price,
+            0 as price_observations,
             cast(null as {{ eros_type_float() }}) as baseline_earnings_per_recipient,
             cast(null as {{ dbt.type_timestamp() }}) as last_sending_time
         from vanished
@@ -181,6 +196,10 @@ final as (
         cast(sum_earnings_per_recipient as {{ eros_type_float() }}) as sum_earnings_per_recipient,
         cast(sum_conversion_rate as {{ eros_type_float() }}) as sum_conversion_rate,
         cast(conversion_observations as {{ dbt.type_bigint() }}) as conversion_observations,
+        cast(purchases as {{ eros_type_float() }}) as purchases,
+        cast(purchase_recipients as {{ dbt.type_bigint() }}) as purchase_recipients,
+        cast(sum_price as {{ eros_type_float() }}) as sum_price,
+        cast(price_observations as {{ dbt.type_bigint() }}) as price_observations,
         cast(baseline_earnings_per_recipient as {{ eros_type_float() }}) as baseline_earnings_per_recipient,
         last_sending_time,
         {{ eros_execution_date_sql() }} as execution_date,

@@ -5,7 +5,7 @@
   days up to execution_date, so two runs for the same execution_date over the same data
   give the same numbers.
 
-  - decay: a day's successes and failures weigh 0.5 ^ (age / 14) (var
+  - decay: a day's successes and failures weigh 0.5 ^ (age / 28) (var
     caption_decay_half_life_days), age = execution_date - the message's LA day, in days.
     The reference is the execution date, never the wall clock.
   - successes / failures: the Beta posterior under a Beta(1, 1) prior:
@@ -22,6 +22,9 @@
     while the numbers only change when the data or the execution date changes.
   - performance_percentile: 100 * percent_rank of avg_emv within the page (0 lowest,
     100 highest); NULL when avg_emv is NULL.
+  - policy inputs (issue 12, read by caption_recommendations): decayed_recipients and
+    decayed_purchases (same decay weight), purchase_recipients and purchases (not decayed),
+    avg_price (mean PPV price of the pair's messages, USD).
 -#}
 {%- set history_days = var('caption_stats_history_days') | int -%}
 {%- set z = var('caption_wilson_z') | float -%}
@@ -67,6 +70,12 @@ aggregated as (
         sum(conversion_observations) as conversion_observations,
         sum(sum_earnings_per_recipient) as sum_earnings_per_recipient,
         sum(messages_with_recipients) as messages_with_recipients,
+        sum(coalesce(purchase_recipients, 0) * decay_weight) as decayed_recipients,
+        sum(coalesce(purchases, 0) * decay_weight) as decayed_purchases,
+        sum(coalesce(purchase_recipients, 0)) as purchase_recipients,
+        sum(coalesce(purchases, 0)) as purchases,
+        sum(coalesce(sum_price, 0)) as sum_price,
+        sum(coalesce(price_observations, 0)) as price_observations,
         max(last_sending_time) as last_used
     from weighted
     group by page_name, caption_id
@@ -90,7 +99,12 @@ scored as (
             when messages_with_recipients > 0 then sum_earnings_per_recipient / messages_with_recipients
         end as avg_emv,
         messages_with_recipients > 0 as has_emv,
-        last_used
+        last_used,
+        decayed_recipients,
+        decayed_purchases,
+        purchase_recipients,
+        purchases,
+        case when price_observations > 0 then sum_price / price_observations end as avg_price
     from aggregated
 
 ),
@@ -128,7 +142,12 @@ final as (
         cast(round(exploration_score, 6) as {{ eros_type_float() }}) as exploration_score,
         cast(last_used as {{ dbt.type_timestamp() }}) as last_used,
         {{ eros_timestamp_literal(eros_run_started()) }} as last_updated,
-        cast(round(performance_percentile, 4) as {{ eros_type_float() }}) as performance_percentile
+        cast(round(performance_percentile, 4) as {{ eros_type_float() }}) as performance_percentile,
+        cast(round(decayed_recipients, 6) as {{ eros_type_float() }}) as decayed_recipients,
+        cast(round(decayed_purchases, 9) as {{ eros_type_float() }}) as decayed_purchases,
+        cast(purchase_recipients as {{ dbt.type_bigint() }}) as purchase_recipients,
+        cast(round(purchases, 9) as {{ eros_type_float() }}) as purchases,
+        cast(round(avg_price, 6) as {{ eros_type_float() }}) as avg_price
     from bounded
 
 )

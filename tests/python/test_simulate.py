@@ -68,3 +68,18 @@ def test_simulation_without_the_job_is_deterministic_for_a_seed(tmp_path: Path):
     oracle, rand = first.policies["oracle"], first.policies["random"]
     assert oracle.pct_of_oracle == 100 and oracle.final_capture == 1.0
     assert rand.pct_of_oracle < 80 and rand.distinct_captions_per_page > oracle.distinct_captions_per_page
+
+
+def test_shipped_policy_beats_the_baselines_and_serves_cold_pages(tmp_path: Path):
+    """One week on a tiny world with clear signal, the real job run twice per policy."""
+    world = dataclasses.replace(TINY, seed=1, sharing=0.9)
+    result = run_simulation(SimulationConfig(world=world, weeks=1, policies=("random", "original", "shipped")),
+                            workdir=tmp_path, project=PROJECT)
+    shipped, original, rand = (result.policies[p] for p in ("shipped", "original", "random"))
+    assert shipped.job_runs == original.job_runs == 2
+    # every page gets a list from the job, the cold page (no attributed history) included
+    assert shipped.pages_without_list == 0
+    assert shipped.cold_first_capture >= 0.6, shipped
+    assert shipped.pct_of_oracle > rand.pct_of_oracle + 15, (shipped, rand)
+    assert shipped.pct_of_oracle > original.pct_of_oracle + 5, (shipped, original)
+    assert shipped.final_capture > max(rand.final_capture, original.final_capture)

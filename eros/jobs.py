@@ -14,39 +14,41 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from eros.core import (  # noqa: F401  (re-exported: the pure pieces moved to eros.core)
+    EXIT_JOB_ERRORS,
+    EXIT_OK,
+    EXIT_USAGE,
+    LA,
+    STATUS_EXIT_CODES,
+    JobOutcome,
+    job_variables,
+    parse_execution_date,
+    parse_timestamp,
+    today_in_la,
+)
 from eros.dbt_invoke import DbtEvent, DbtRun, first_error_line, invoke, run_operation
 from eros.errors import ErosRunError, ErosUsageError
-
-LA = ZoneInfo("America/Los_Angeles")
-
-EXIT_OK = 0
-EXIT_JOB_ERRORS = 1
-EXIT_USAGE = 2
-
-STATUS_EXIT_CODES = {
-    "SUCCESS": EXIT_OK,
-    "COMPLETED_NO_WORK": EXIT_OK,
-    "COMPLETED_WITH_ERRORS": EXIT_JOB_ERRORS,
-    "FAILED": EXIT_JOB_ERRORS,
-}
+from eros.jobspec import load_registry
+from eros.project import project_dir
 
 
 @dataclasses.dataclass(frozen=True)
 class JobSpec:
-    """A scheduled job.
+    """A scheduled job: its registry entry in jobs.yml (:class:`eros.jobspec.JobDefinition`)
+    plus how eros sequences it.
 
     Attributes:
         key: name on the command line (``eros run <key>``).
         job_name: ``etl_job_runs.job_name``.
-        selector: dbt selector in selectors.yml built by the job (None: run-operation only).
+        selector: dbt selector in selectors.yml built by the job.
         description: one line for help texts.
         runner: custom sequencing, called like :func:`run_build_job` minus ``spec``
             (None: plain ``dbt build --selector``).
+        options: options of its ``eros run`` command (date, as-of, var, dry-run).
     """
 
     key: str
@@ -54,9 +56,7 @@ class JobSpec:
     selector: str | None
     description: str
     runner: Callable[..., JobOutcome] | None = None
-
-
-JOBS: dict[str, JobSpec] = {}  # filled below, once JobOutcome exists
+    options: tuple[str, ...] = ("date", "as-of", "var")
 
 
 def _lock_sweep_module() -> Any:
@@ -66,132 +66,44 @@ def _lock_sweep_module() -> Any:
     return eros.lock_sweep
 
 
-def _register(*specs: JobSpec) -> None:
-    for spec in specs:
-        JOBS[spec.key] = spec
+# Jobs sequenced by more than `dbt build --selector <job>` (by key of jobs.yml).
+RUNNERS: dict[str, Callable[..., JobOutcome]] = {
+    # ends with the lock sweep (issue 5); imported lazily: eros.lock_sweep imports this module
+    "daily": lambda **kwargs: _lock_sweep_module().run_daily_with_sweep(**kwargs),
+    "lock-sweep": lambda **kwargs: _lock_sweep_module().run_lock_sweep_job(**kwargs),
+}
 
 
-_JOB_SPECS = [
-    JobSpec(
-        key="daily",
-        job_name="daily_automation",
-        selector="daily",
-        description="Analyse every page, record failures, queue pages under 80% saturation, then sweep locks.",
-        # ends with the lock sweep (issue 5); imported lazily: eros.lock_sweep imports this module
-        runner=lambda **kwargs: _lock_sweep_module().run_daily_with_sweep(**kwargs),
-    ),
-    # --- caption-performance job (issue 4) ---
-    JobSpec(
-        key="caption-performance",
-        job_name="caption_performance",
-        selector="caption_performance",
-        description="Attribute PPV messages to captions, merge the daily grain, recompute caption_bandit_stats and recommendations.",
-    ),
-    # --- lock-sweep job (issue 5) ---
-    JobSpec(
-        key="lock-sweep",
-        job_name="lock_sweep",
-        selector="lock_sweep",
-        description="Deactivate past-date and stale caption locks in one transaction; log the sweep, alert on bloat.",
-        runner=lambda **kwargs: _lock_sweep_module().run_lock_sweep_job(**kwargs),
-    ),
-]
+class JobRegistry(Mapping[str, JobSpec]):
+    """The jobs of ``eros run``, generated from the project's jobs.yml on first use
+    (:func:`eros.jobspec.load_registry`). Reading it raises ErosUsageError (one line) when
+    jobs.yml is missing or invalid."""
+
+    def __init__(self, project: Path | None = None) -> None:
+        self._project = project
+        self._specs: dict[str, JobSpec] | None = None
+
+    def _load(self) -> dict[str, JobSpec]:
+        if self._specs is None:
+            definitions = load_registry(self._project or project_dir())
+            self._specs = {
+                key: JobSpec(key=key, job_name=d.job_name, selector=d.selector, description=d.description,
+                             runner=RUNNERS.get(key), options=d.options)
+                for key, d in definitions.items()
+            }
+        return self._specs
+
+    def __getitem__(self, key: str) -> JobSpec:
+        return self._load()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
 
 
-@dataclasses.dataclass
-class JobOutcome:
-    """What a job run recorded, as the CLI reports it.
-
-    Attributes:
-        job: job key.
-        job_name: ``etl_job_runs.job_name``.
-        job_id: the run's job id (dbt invocation id of the build).
-        status: final ``job_status``.
-        execution_date: ISO business date.
-        exit_code: 0, 1 or 2 (module docstring).
-        duration_seconds: wall time of the whole job as the CLI saw it.
-        job_row: the ``etl_job_runs`` row.
-        counts: job-specific counts (pages_active, pages_queued, ...).
-        alerts: alert rows raised by the run.
-        steps: per dbt step: command, return code, seconds, failed nodes.
-        error_message: the job row's error message, or why the run was not recorded.
-        alerting: what the alerting step after the job did (eros.alerts.after_job), or None
-            when it was skipped (--no-alerts, dry run).
-    """
-
-    job: str
-    job_name: str
-    job_id: str | None
-    status: str
-    execution_date: str
-    exit_code: int
-    duration_seconds: float
-    job_row: dict[str, Any] | None
-    counts: dict[str, Any]
-    alerts: list[dict[str, Any]]
-    steps: list[dict[str, Any]]
-    error_message: str | None
-    alerting: dict[str, Any] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (the ``--json`` output)."""
-        return dataclasses.asdict(self)
-
-
-def today_in_la(now: dt.datetime | None = None) -> dt.date:
-    """Business date: today in America/Los_Angeles (DOMAIN.md)."""
-    return (now or dt.datetime.now(dt.UTC)).astimezone(LA).date()
-
-
-def parse_execution_date(text: str | None) -> dt.date:
-    """Parse ``--date``.
-
-    Args:
-        text: ``YYYY-MM-DD`` or None for today in LA.
-
-    Raises:
-        ErosUsageError: not ISO, or not a calendar date.
-    """
-    if text is None:
-        return today_in_la()
-    parts = text.split("-")
-    if len(parts) != 3 or not all(p.isdigit() for p in parts) or [len(p) for p in parts] != [4, 2, 2]:
-        raise ErosUsageError(f"invalid --date '{text}': expected YYYY-MM-DD")
-    try:
-        value = dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
-    except ValueError:
-        raise ErosUsageError(f"invalid --date '{text}': not a calendar date") from None
-    if not 2000 <= value.year <= 2100:
-        raise ErosUsageError(f"invalid --date '{text}': outside the supported years 2000-2100")
-    return value
-
-
-def parse_timestamp(text: str | None, option: str = "--as-of") -> dt.datetime | None:
-    """Parse an ISO timestamp option; naive values are UTC. Returns naive UTC.
-
-    Raises:
-        ErosUsageError: when the text is not an ISO timestamp.
-    """
-    if text is None:
-        return None
-    try:
-        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ErosUsageError(f"invalid {option} '{text}': expected an ISO timestamp like 2026-03-08T00:30:00-08:00") from None
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value
-
-
-def job_variables(execution_date: dt.date, as_of: dt.datetime | None = None, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """dbt vars of a job run: the explicit execution date (so every step agrees on it),
-    the optional reference time, and any extra vars."""
-    variables: dict[str, Any] = {"execution_date": execution_date.isoformat()}
-    if as_of is not None:
-        variables["as_of_timestamp"] = as_of.strftime("%Y-%m-%d %H:%M:%S")
-    if extra:
-        variables.update(extra)
-    return variables
+JOBS: Mapping[str, JobSpec] = JobRegistry()
 
 
 def _step_record(run: DbtRun) -> dict[str, Any]:
@@ -294,5 +206,3 @@ def run_job(key: str, **kwargs: Any) -> JobOutcome:
         raise ErosUsageError(f"unknown job '{key}' (known: {', '.join(sorted(JOBS))})")
     return spec.runner(**kwargs) if spec.runner is not None else run_build_job(spec, **kwargs)
 
-
-_register(*_JOB_SPECS)

@@ -51,6 +51,7 @@ test: $(STAMP) $(DEPS_STAMP) $(BQEMU_STAMP) chromium
 
 lint: $(STAMP) $(DEPS_STAMP)
 	$(BIN)/ruff check eros tests
+	$(BIN)/lint-imports
 	$(BIN)/sqlfluff lint models
 
 clean:

@@ -5,7 +5,7 @@ All decisions about raising and resolving alerts are made inside dbt (the run-op
 ``dbt run-operation evaluate_alert_rules`` raises exactly what ``eros run`` raises. This
 module runs that evaluation; listing and acknowledging read and write the warehouse
 directly (no dbt process, :mod:`eros.warehouse`); delivery is :mod:`eros.notify`.
-:func:`run_job_with_alerts` is ``eros run <job>``: the job, then the alerting step.
+:func:`eros.job_alerts.run_job_with_alerts` is ``eros run <job>``: the job, then this alerting step.
 
 Clock: ``eros alerts evaluate --as-of`` and ``eros alerts send --now`` take a simulated
 instant (naive UTC). The step after a job uses the wall clock, not the job's ``--as-of``:
@@ -22,7 +22,6 @@ from typing import Any
 
 from eros.dbt_invoke import DbtEvent, DbtRun, first_error_line, invoke, run_operation
 from eros.errors import ErosRunError, ErosUsageError
-from eros.jobs import JobOutcome, job_variables, run_job
 from eros.locks import job_lock
 from eros.notify import ALERTS_TABLE, BUILD_HINT, DELIVERIES_TABLE, RULES_TABLE, load_destinations, send_alerts
 from eros.project import duckdb_path
@@ -253,26 +252,3 @@ def after_job(*, project: Path, target: str, on_event: Callable[[DbtEvent], None
         result["error"] = str(exc)
     return result
 
-
-def run_job_with_alerts(key: str, *, alerts: bool = True, env: Mapping[str, str] | None = None, **kwargs: Any) -> JobOutcome:
-    """``eros run <job>``: :func:`eros.jobs.run_job`, then (unless ``alerts`` is False,
-    ``--no-alerts``, or ``EROS_NO_ALERTS`` is set, or the run was a dry run) :func:`after_job`,
-    whose result goes to ``outcome.alerting``.
-
-    Args:
-        key: job key (jobs.yml).
-        alerts: False skips the alerting step.
-        env: environment with the alert destinations (default os.environ).
-        kwargs: :func:`eros.jobs.run_job`'s keyword arguments (project, target, ...).
-
-    Raises:
-        ErosUsageError / ErosRunError: as :func:`eros.jobs.run_job`.
-    """
-    outcome = run_job(key, **kwargs)
-    if alerts and outcome.status != "DRY_RUN" and not alerts_disabled(env):
-        # the job's own dbt vars, so dbt keeps its partial parse (the rules use the wall clock)
-        date = kwargs.get("execution_date")
-        variables = job_variables(date, kwargs.get("as_of"), kwargs.get("extra_vars")) if date else dict(kwargs.get("extra_vars") or {})
-        outcome.alerting = after_job(project=kwargs["project"], target=kwargs["target"], on_event=kwargs.get("on_event"),
-                                     env=env, variables=variables)
-    return outcome

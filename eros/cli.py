@@ -1,30 +1,116 @@
-"""The ``eros`` command line: a thin layer over the library modules.
+"""The ``eros`` command line: a thin layer over the library modules (the top layer: it
+imports every other, none imports it).
 
 Exit codes (all commands): 0 success, 1 the job ran and recorded errors or failed,
 2 bad usage or the job could not run (one line on stderr, no traceback).
+
+Options shared by many commands are declared once (:func:`target_option`,
+:func:`json_option`, :func:`as_of_option`, :data:`JOBS_FILE_OPTION`); the ``eros run <job>``
+commands are generated from the job registry (jobs.yml, :mod:`eros.jobspec`), one per job.
+Heavy modules are imported inside the commands, so ``eros alerts list`` starts quickly.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
 from eros import console
-from eros.alerts import run_job_with_alerts
+from eros.core import (
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    check_as_of_for_date,
+    parse_execution_date,
+    parse_timestamp,
+)
+from eros.core import parse_var_items as _parse_var_items
 from eros.errors import ErosRunError, ErosUsageError
-from eros.jobs import EXIT_USAGE, JOBS, parse_execution_date, parse_timestamp
 from eros.locks import job_lock
-from eros.project import check_target, duckdb_path, project_dir, source_schema
-from eros.simulate.command import simulate_command
+from eros.project import check_target, duckdb_path, project_dir, project_vars, source_schema
+
+F = Callable[..., Any]
+
+
+# --- shared options -----------------------------------------------------------------------
+
+
+def target_option(help_text: str = "dbt target from profiles.yml (default: $EROS_TARGET or local).") -> Callable[[F], F]:
+    """``--target NAME`` (one declaration for every command that talks to a warehouse)."""
+    return click.option("--target", default=None, help=help_text)
+
+
+def json_option(what: str = "the outcome") -> Callable[[F], F]:
+    """``--json``: print ``what`` as JSON."""
+    return click.option("--json", "as_json", is_flag=True, help=f"Print {what} as JSON.")
+
+
+def as_of_option(help_text: str = "Reference 'now' (ISO; UTC unless it has an offset). Default: now.") -> Callable[[F], F]:
+    """``--as-of TIMESTAMP``."""
+    return click.option("--as-of", "as_of_text", metavar="TIMESTAMP", help=help_text)
+
+
+def date_option() -> Callable[[F], F]:
+    """``--date YYYY-MM-DD`` (the execution date)."""
+    return click.option("--date", "date_text", metavar="YYYY-MM-DD", help="Execution date (default: today in America/Los_Angeles).")
+
+
+def var_option() -> Callable[[F], F]:
+    """``--var NAME=VALUE`` (repeatable dbt var)."""
+    return click.option("--var", "var_items", multiple=True, metavar="NAME=VALUE",
+                        help="Extra dbt var (repeatable), e.g. eros_page_settings_enabled=true.")
+
+
+def dry_run_option(help_text: str) -> Callable[[F], F]:
+    """``--dry-run``."""
+    return click.option("--dry-run", is_flag=True, help=help_text)
+
+
+JOBS_FILE_OPTION = click.option(
+    "--jobs-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Schedules file (default: $EROS_JOBS_FILE or jobs.yml in the project).",
+)
+
+
+def parse_var_items(items: tuple[str, ...]) -> dict[str, Any]:
+    """:func:`eros.core.parse_var_items` against the vars declared in the project's
+    dbt_project.yml (their defaults fix their types).
+
+    Raises:
+        ErosUsageError: an item without ``=``, an empty name, or a value of the wrong type.
+    """
+    try:
+        declared = project_vars(project_dir())
+    except ErosUsageError:
+        declared = {}
+    return _parse_var_items(items, declared)
+
+
+# --- groups ---------------------------------------------------------------------------------
 
 
 class ErosGroup(click.Group):
-    """Click group that turns ErosUsageError / ErosRunError into one line and exit 2."""
+    """Click group that turns ErosUsageError / ErosRunError into one line and exit 2, and
+    loads the commands listed in ``lazy`` (name -> "module:attribute") on first use."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            module, _, attribute = self.lazy[cmd_name].partition(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -35,89 +121,23 @@ class ErosGroup(click.Group):
         except KeyboardInterrupt:
             # dbt got the same signal; the job's RUNNING row is closed as abandoned by its next run
             click.echo("eros: interrupted", err=True)
-            sys.exit(130)
+            sys.exit(EXIT_INTERRUPTED)
 
 
-@click.group(cls=ErosGroup)
+# Commands defined in other modules, imported when used.
+LAZY_COMMANDS = {
+    "simulate": "eros.simulate.command:simulate_command",  # issue 12
+}
+
+
+@click.group(cls=ErosGroup, lazy=LAZY_COMMANDS)
 @click.version_option(package_name="eros")
 def main() -> None:
     """eros: caption-performance learning, daily schedule queueing and lock cleanup
     for creator mass messages, on dbt (DuckDB locally, BigQuery in production)."""
 
 
-class RunGroup(ErosGroup):
-    """``eros run``: also accepts ``--no-alerts`` after the job name (issue 7)."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if "--no-alerts" in args[1:]:
-            args = ["--no-alerts", *[a for a in args if a != "--no-alerts"]]
-        return super().parse_args(ctx, args)
-
-
-@main.group(name="run", cls=RunGroup)
-@click.option("--no-alerts", is_flag=True, help="Do not evaluate the alert rules or send alerts at the end of the job.")
-@click.pass_context
-def run_group(ctx: click.Context, no_alerts: bool) -> None:
-    """Run one scheduled job now (each ends by evaluating the alert rules and sending due alerts)."""
-    ctx.obj = {"alerts": not no_alerts}
-
-
-def parse_var_items(items: tuple[str, ...]) -> dict[str, Any]:
-    """Parse repeated ``--var NAME=VALUE`` options into dbt vars (VALUE parsed as YAML,
-    so ``true``/``5`` become a bool/int).
-
-    A var declared in dbt_project.yml must keep the type of its default there (a number
-    stays a number, a flag stays true/false), so a typo fails here and not half-way
-    through a job.
-
-    Raises:
-        ErosUsageError: an item without ``=``, an empty name, or a value of the wrong type.
-    """
-    import yaml
-
-    declared: dict[str, Any] = {}
-    try:
-        declared = (yaml.safe_load((project_dir() / "dbt_project.yml").read_text()) or {}).get("vars") or {}
-    except (OSError, yaml.YAMLError, ErosUsageError):
-        declared = {}
-    variables: dict[str, Any] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        name = name.strip()
-        if not sep or not name:
-            raise ErosUsageError(f"invalid --var '{item}': expected NAME=VALUE")
-        try:
-            parsed = yaml.safe_load(value) if value else ""
-        except yaml.YAMLError:
-            raise ErosUsageError(f"invalid --var '{item}': the value is not valid YAML") from None
-        default = declared.get(name)
-        if isinstance(default, bool) and not isinstance(parsed, bool):
-            raise ErosUsageError(f"invalid --var '{item}': {name} is a flag (true or false)")
-        if isinstance(default, (int, float)) and not isinstance(default, bool) and (
-            isinstance(parsed, bool) or not isinstance(parsed, (int, float))
-        ):
-            raise ErosUsageError(f"invalid --var '{item}': {name} is a number (default {default})")
-        variables[name] = parsed
-    return variables
-
-
-def check_as_of_for_date(as_of: Any, execution_date: Any) -> None:
-    """A reference time before the execution date would make every row of the date look
-    like it was sent in the future (quarantined as FUTURE_SENDING_TIME).
-
-    Raises:
-        ErosUsageError: when ``as_of`` (naive UTC) is before local midnight of the date in LA.
-    """
-    import datetime as dt
-    from zoneinfo import ZoneInfo
-
-    if as_of is None:
-        return
-    start = dt.datetime.combine(execution_date, dt.time(), ZoneInfo("America/Los_Angeles")).astimezone(dt.UTC).replace(tzinfo=None)
-    if as_of < start:
-        raise ErosUsageError(
-            f"invalid --as-of {as_of.isoformat()}Z: it is before the execution date {execution_date} starts in America/Los_Angeles"
-        )
+# --- run: one command per job of the registry (jobs.yml) ----------------------------------------
 
 
 def _emit(outcome: dict[str, Any], as_json: bool) -> None:
@@ -127,85 +147,97 @@ def _emit(outcome: dict[str, Any], as_json: bool) -> None:
         console.print_job_summary(outcome)
 
 
-@run_group.command(name="daily")
-@click.option("--date", "date_text", metavar="YYYY-MM-DD", help="Execution date (default: today in America/Los_Angeles).")
-@click.option("--target", default=None, help="dbt target from profiles.yml (default: $EROS_TARGET or local).")
-@click.option("--as-of", "as_of_text", metavar="TIMESTAMP", help="Reference 'now' for validation (ISO; default: the run's start).")
-@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
-@click.option("--var", "var_items", multiple=True, metavar="NAME=VALUE", help="Extra dbt var (repeatable), e.g. eros_page_settings_enabled=true.")
-def run_daily(date_text: str | None, target: str | None, as_of_text: str | None, as_json: bool, var_items: tuple[str, ...]) -> None:
-    """Daily automation: per-page analysis, errors, circuit breaker, queue, job row, alerts."""
-    execution_date = parse_execution_date(date_text)
+def run_job_command(key: str, *, alerts: bool, target: str | None, as_json: bool, date_text: str | None = None,
+                    as_of_text: str | None = None, var_items: tuple[str, ...] = (), dry_run: bool = False) -> int:
+    """What ``eros run <key>`` does: check the parameters, take the job's process lock, run
+    the job with a progress display, then the alerting step (unless ``alerts`` is False),
+    print the summary. Returns the exit code (:mod:`eros.core`).
+
+    Raises:
+        ErosUsageError: bad parameters, unknown target or job.
+        ErosRunError: the job could not run.
+    """
+    from eros.job_alerts import run_job_with_alerts
+    from eros.jobs import JOBS
+
+    spec = JOBS[key]
     as_of = parse_timestamp(as_of_text)
-    check_as_of_for_date(as_of, execution_date)
-    extra_vars = parse_var_items(var_items)
+    arguments: dict[str, Any] = {"as_of": as_of}
+    if "date" in spec.options:
+        arguments["execution_date"] = parse_execution_date(date_text)
+        check_as_of_for_date(as_of, arguments["execution_date"])
+    if "var" in spec.options:
+        arguments["extra_vars"] = parse_var_items(var_items)
+    if "dry-run" in spec.options:
+        arguments["dry_run"] = dry_run
     project = project_dir()
     target_name = check_target(target, project)
-    spec = JOBS["daily"]
-    with job_lock(duckdb_path(project).parent / ".locks", spec.job_name):
-        with console.dbt_progress(f"daily automation {execution_date}", enabled=not as_json) as on_event:
-            outcome = run_job_with_alerts(
-                spec.key, alerts=click.get_current_context().obj["alerts"], project=project, target=target_name, execution_date=execution_date,
-                as_of=as_of, extra_vars=extra_vars, on_event=on_event,
-            )
-    _emit(outcome.to_dict(), as_json)
-    sys.exit(outcome.exit_code)
-
-
-# --- caption-performance command (issue 4) ---
-
-
-@run_group.command(name="caption-performance")
-@click.option("--date", "date_text", metavar="YYYY-MM-DD", help="Execution date (default: today in America/Los_Angeles).")
-@click.option("--target", default=None, help="dbt target from profiles.yml (default: $EROS_TARGET or local).")
-@click.option("--as-of", "as_of_text", metavar="TIMESTAMP", help="Reference 'now' for validation (ISO; default: the run's start).")
-@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
-@click.option("--var", "var_items", multiple=True, metavar="NAME=VALUE", help="Extra dbt var (repeatable), e.g. caption_recommendation_seed=7.")
-def run_caption_performance(date_text: str | None, target: str | None, as_of_text: str | None, as_json: bool, var_items: tuple[str, ...]) -> None:
-    """Caption performance (every 6 h): attribution, daily grain, caption_bandit_stats, caption_recommendations, job row, alerts."""
-    execution_date = parse_execution_date(date_text)
-    as_of = parse_timestamp(as_of_text)
-    check_as_of_for_date(as_of, execution_date)
-    extra_vars = parse_var_items(var_items)
-    project = project_dir()
-    target_name = check_target(target, project)
-    spec = JOBS["caption-performance"]
-    with job_lock(duckdb_path(project).parent / ".locks", spec.job_name):
-        with console.dbt_progress(f"caption performance {execution_date}", enabled=not as_json) as on_event:
-            outcome = run_job_with_alerts(
-                spec.key, alerts=click.get_current_context().obj["alerts"], project=project, target=target_name, execution_date=execution_date,
-                as_of=as_of, extra_vars=extra_vars, on_event=on_event,
-            )
-    _emit(outcome.to_dict(), as_json)
-    sys.exit(outcome.exit_code)
-
-
-# --- lock-sweep command (issue 5) ---
-
-
-@run_group.command(name="lock-sweep")
-@click.option("--as-of", "as_of_text", metavar="TIMESTAMP",
-              help="The sweep's 'now' (ISO; UTC unless it has an offset). 'Today' is its America/Los_Angeles date. Default: now.")
-@click.option("--dry-run", is_flag=True, help="Show what would be deactivated, by reason; change nothing and record no job.")
-@click.option("--target", default=None, help="dbt target from profiles.yml (default: $EROS_TARGET or local).")
-@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
-def run_lock_sweep(as_of_text: str | None, dry_run: bool, target: str | None, as_json: bool) -> None:
-    """Lock sweep: deactivate PAST_SEND_DATE and STALE_7DAY locks in one transaction, log it, alert on bloat."""
-    as_of = parse_timestamp(as_of_text)
-    project = project_dir()
-    target_name = check_target(target, project)
-    spec = JOBS["lock-sweep"]
-    label = "lock sweep (dry run)" if dry_run else "lock sweep"
+    label = spec.job_name.replace("_", " ")
+    label = f"{label} {arguments['execution_date']}" if "execution_date" in arguments else label + (" (dry run)" if dry_run else "")
     with job_lock(duckdb_path(project).parent / ".locks", spec.job_name):
         with console.dbt_progress(label, enabled=not as_json) as on_event:
-            outcome = run_job_with_alerts(spec.key, alerts=click.get_current_context().obj["alerts"], project=project,
-                                          target=target_name, as_of=as_of, dry_run=dry_run, on_event=on_event)
+            outcome = run_job_with_alerts(key, alerts=alerts, project=project, target=target_name, on_event=on_event, **arguments)
     result = outcome.to_dict()
     by_page = result["counts"].pop("by_page", None) if dry_run and not as_json else None
     _emit(result, as_json)
     for row in by_page or []:
         console.stdout.print(f"  {row['page_name']}: {row['locks_expired_past_date']} PAST_SEND_DATE, {row['locks_expired_stale']} STALE_7DAY")
-    sys.exit(outcome.exit_code)
+    return outcome.exit_code
+
+
+def job_command(spec: Any) -> click.Command:
+    """The ``eros run <job>`` command of one registry entry (options from its ``options``)."""
+
+    @click.pass_context
+    def callback(ctx: click.Context, **options: Any) -> None:
+        alerts = bool((ctx.find_object(dict) or {}).get("alerts", True))
+        sys.exit(run_job_command(spec.key, alerts=alerts, **options))
+
+    decorators: list[Callable[[F], F]] = []
+    if "date" in spec.options:
+        decorators.append(date_option())
+    decorators.append(target_option())
+    if "as-of" in spec.options:
+        decorators.append(as_of_option("Reference 'now' for validation (ISO; UTC unless it has an offset; default: the run's start)."))
+    if "dry-run" in spec.options:
+        decorators.append(dry_run_option("Show what would be done; change nothing and record no job."))
+    decorators.append(json_option())
+    if "var" in spec.options:
+        decorators.append(var_option())
+    command: Any = callback
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return click.command(name=spec.key, help=spec.description)(command)
+
+
+class RunGroup(ErosGroup):
+    """``eros run``: one command per job of jobs.yml (generated when used); also accepts
+    ``--no-alerts`` after the job name (issue 7)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--no-alerts" in args[1:]:
+            args = ["--no-alerts", *[a for a in args if a != "--no-alerts"]]
+        return super().parse_args(ctx, args)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from eros.jobs import JOBS
+
+        return list(JOBS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        from eros.jobs import JOBS
+
+        spec = JOBS.get(cmd_name)
+        return job_command(spec) if spec is not None else None
+
+
+@main.group(name="run", cls=RunGroup)
+@click.option("--no-alerts", is_flag=True, help="Do not evaluate the alert rules or send alerts at the end of the job.")
+@click.pass_context
+def run_group(ctx: click.Context, no_alerts: bool) -> None:
+    """Run one scheduled job now (each ends by evaluating the alert rules and sending due alerts)."""
+    ctx.obj = {"alerts": not no_alerts}
+
 
 # --- health / report commands (issue 6) ---
 
@@ -222,9 +254,9 @@ class NagiosCommand(click.Command):
 
 
 @main.command(name="health", cls=NagiosCommand)
-@click.option("--target", default=None, help="dbt target from profiles.yml (default: $EROS_TARGET or local).")
-@click.option("--as-of", "as_of_text", metavar="TIMESTAMP", help="Judge the checks at this instant (ISO; UTC unless it has an offset). Default: now.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON only.")
+@target_option()
+@as_of_option("Judge the checks at this instant (ISO; UTC unless it has an offset). Default: now.")
+@json_option("the result")
 def health_command(target: str | None, as_of_text: str | None, as_json: bool) -> None:
     """Health checks: build them in dbt (selector health), print the scorecard.
 
@@ -254,8 +286,8 @@ def health_command(target: str | None, as_of_text: str | None, as_json: bool) ->
 @main.command(name="report")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="HTML file to write (default: eros_report.html beside the local warehouse).")
-@click.option("--target", default=None, help="dbt target from profiles.yml (default: $EROS_TARGET or local).")
-@click.option("--as-of", "as_of_text", metavar="TIMESTAMP", help="Judge the checks at this instant (ISO; UTC unless it has an offset). Default: now.")
+@target_option()
+@as_of_option("Judge the checks at this instant (ISO; UTC unless it has an offset). Default: now.")
 def report_command(out_path: Path | None, target: str | None, as_of_text: str | None) -> None:
     """Write one self-contained HTML health report (opens with no network): scorecard,
     daily job durations, queue, open alerts, saturation per page, top captions."""
@@ -285,8 +317,8 @@ def alerts_group() -> None:
 @alerts_group.command(name="list")
 @click.option("--all", "include_all", is_flag=True, help="Include resolved alerts.")
 @click.option("--limit", default=200, show_default=True, type=click.IntRange(min=1), help="Newest alerts shown.")
-@click.option("--target", default=None, help="dbt target from profiles.yml (default: $EROS_TARGET or local).")
-@click.option("--json", "as_json", is_flag=True, help="Print the alerts as JSON.")
+@target_option()
+@json_option("the alerts")
 def alerts_list(include_all: bool, limit: int, target: str | None, as_json: bool) -> None:
     """Open alerts (or all with --all), newest first, with their deliveries."""
     from eros.alerts import list_alerts
@@ -302,8 +334,8 @@ def alerts_list(include_all: bool, limit: int, target: str | None, as_json: bool
 @alerts_group.command(name="ack")
 @click.argument("alert_id")
 @click.option("--by", "by", required=True, metavar="NAME", help="Who acknowledges it.")
-@click.option("--target", default=None, help="dbt target from profiles.yml (default: $EROS_TARGET or local).")
-@click.option("--json", "as_json", is_flag=True, help="Print the alert as JSON.")
+@target_option()
+@json_option("the alert")
 def alerts_ack(alert_id: str, by: str, target: str | None, as_json: bool) -> None:
     """Acknowledge ALERT_ID (or a unique prefix of 6+ characters): stops its escalation."""
     from eros.alerts import acknowledge
@@ -320,9 +352,9 @@ def alerts_ack(alert_id: str, by: str, target: str | None, as_json: bool) -> Non
 
 
 @alerts_group.command(name="evaluate")
-@click.option("--as-of", "as_of_text", metavar="TIMESTAMP", help="Evaluation instant (ISO; UTC unless it has an offset). Default: now.")
-@click.option("--target", default=None, help="dbt target from profiles.yml (default: $EROS_TARGET or local).")
-@click.option("--json", "as_json", is_flag=True, help="Print the evaluation as JSON.")
+@as_of_option("Evaluation instant (ISO; UTC unless it has an offset). Default: now.")
+@target_option()
+@json_option("the evaluation")
 def alerts_evaluate(as_of_text: str | None, target: str | None, as_json: bool) -> None:
     """Evaluate every rule now (or --as-of): raise alerts past their cooldown, resolve cleared ones."""
     from eros.alerts import evaluate
@@ -341,8 +373,8 @@ def alerts_evaluate(as_of_text: str | None, target: str | None, as_json: bool) -
 @alerts_group.command(name="send")
 @click.option("--dry-run", is_flag=True, help="Show what would be sent where (secrets masked); send and record nothing.")
 @click.option("--now", "now_text", metavar="TIMESTAMP", help="Decision instant for batching and escalation (ISO; default: now).")
-@click.option("--target", default=None, help="dbt target from profiles.yml (default: $EROS_TARGET or local).")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@target_option()
+@json_option("the report")
 def alerts_send(dry_run: bool, now_text: str | None, target: str | None, as_json: bool) -> None:
     """Send unsent alerts (batched per 5 minutes) and due escalations; retry failed deliveries.
     Exit 1 when a delivery failed (it is retried by the next send)."""
@@ -368,12 +400,6 @@ def monitoring_group() -> None:
 # --- schedule / doctor / deploy commands (issue 8) ---
 
 
-JOBS_FILE_OPTION = click.option(
-    "--jobs-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="Schedules file (default: $EROS_JOBS_FILE or jobs.yml in the project).",
-)
-
-
 def _schedules(jobs_file: Path | None, project: Path) -> Any:
     from eros.scheduling.config import default_jobs_file, load_schedules
 
@@ -396,7 +422,7 @@ def schedule_group() -> None:
 @click.option("--now", "now_text", metavar="TIMESTAMP", help="List the runs after this instant (ISO; UTC unless it has an offset). Default: now.")
 @click.option("--count", default=3, show_default=True, type=click.IntRange(min=1), help="Next runs per job.")
 @JOBS_FILE_OPTION
-@click.option("--json", "as_json", is_flag=True, help="Print the schedules as JSON.")
+@json_option("the schedules")
 def schedule_list(now_text: str | None, count: int, jobs_file: Path | None, as_json: bool) -> None:
     """The next runs of every job, on its own time zone's clock and in UTC."""
     import datetime as dt
@@ -426,10 +452,10 @@ def schedule_list(now_text: str | None, count: int, jobs_file: Path | None, as_j
 
 @schedule_group.command(name="run-due")
 @click.option("--now", "now_text", metavar="TIMESTAMP", help="Pin the runner's clock (ISO; UTC unless it has an offset). Default: now.")
-@click.option("--target", default=None, help="dbt target from profiles.yml (default: $EROS_TARGET or local).")
+@target_option()
 @click.option("--job", "job_keys", multiple=True, metavar="KEY", help="Only this schedule (repeatable).")
 @JOBS_FILE_OPTION
-@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@json_option("the outcome")
 def schedule_run_due(now_text: str | None, target: str | None, job_keys: tuple[str, ...], jobs_file: Path | None, as_json: bool) -> None:
     """Run every job whose latest slot is due and not yet run (once), retry failed attempts
     after their delay; call it from cron every few minutes. Exit 1 when an attempt failed."""
@@ -463,8 +489,7 @@ def schedule_run_due(now_text: str | None, target: str | None, job_keys: tuple[s
 
 @schedule_group.command(name="export")
 @click.option("--format", "fmt", required=True, type=click.Choice(["dbt-cloud", "cron", "github-actions"]), help="Target scheduler.")
-@click.option("--target", default=None,
-              help="dbt target the exported schedule runs (cron: default $EROS_TARGET or local; dbt-cloud, github-actions: prod).")
+@target_option("dbt target the exported schedule runs (cron: default $EROS_TARGET or local; dbt-cloud, github-actions: prod).")
 @click.option("--at", "at_text", metavar="TIMESTAMP", help="dbt-cloud: the instant whose UTC offset the UTC cron uses (default: now).")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to this file instead of stdout.")
 @JOBS_FILE_OPTION
@@ -491,9 +516,9 @@ def schedule_export(fmt: str, target: str | None, at_text: str | None, output: P
 
 
 @main.command(name="doctor")
-@click.option("--target", default=None, help="dbt target from profiles.yml (default: $EROS_TARGET or local).")
+@target_option()
 @JOBS_FILE_OPTION
-@click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
+@json_option("the checks")
 def doctor_command(target: str | None, jobs_file: Path | None, as_json: bool) -> None:
     """Check the install, profile, source tables, write access, BigQuery permissions and alert
     destinations; PASS/FAIL/SKIP per check, exit 1 on any FAIL."""
@@ -518,7 +543,7 @@ def doctor_command(target: str | None, jobs_file: Path | None, as_json: bool) ->
 
 
 @main.command(name="deploy")
-@click.option("--target", default=None, help="dbt target from profiles.yml (default: $EROS_TARGET or local), e.g. prod.")
+@target_option("dbt target from profiles.yml (default: $EROS_TARGET or local), e.g. prod.")
 @click.option("--dry-run", is_flag=True, help="Run the doctor (without the write check) and say what deploy would do; change nothing.")
 @click.option("--force", is_flag=True, help="Do not ask for confirmation, and build with --full-refresh.")
 @click.option("--export-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -553,7 +578,7 @@ def deploy_command(target: str | None, dry_run: bool, force: bool, export_dir: P
 @click.option("--with-settings", is_flag=True, help="Also write a page_settings table.")
 @click.option("--no-late-batches", is_flag=True, help="Load every row up to the execution date (no weekly batch cut-off).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Folder for the CSV files (default: warehouse/generated).")
-@click.option("--json", "as_json", is_flag=True, help="Print the generation manifest as JSON.")
+@json_option("the generation manifest")
 def generate_command(
     pages: int, days: int, seed: int, date_text: str | None, captions: int, invalid_pages: int,
     inactive_pages: int | None, with_settings: bool, no_late_batches: bool, out_dir: Path | None, as_json: bool,
@@ -609,6 +634,9 @@ def demo_command(ctx: click.Context, pages: int, days: int, seed: int) -> None:
     project = project_dir()
     target_name = check_target("local", project)
     execution_date = parse_execution_date(None)
+    from eros.job_alerts import run_job_with_alerts
+    from eros.jobs import JOBS
+
     exit_code = 0
     for key in DEMO_SEQUENCE:
         spec = JOBS[key]
@@ -619,10 +647,6 @@ def demo_command(ctx: click.Context, pages: int, days: int, seed: int) -> None:
         exit_code = max(exit_code, outcome.exit_code)
     console.stdout.print(f"demo finished in {time.monotonic() - started:.1f} s; warehouse: {duckdb_path(project)}")
     sys.exit(exit_code)
-
-
-# --- simulate command (issue 12): defined in eros.simulate.command ---
-main.add_command(simulate_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,8 +2,9 @@
 
 Everything is computed inside dbt (issue 6): ``dbt build --selector health`` builds the
 ``int_health__*`` input views with their data tests (tag ``health``) and
-``system_health_scorecard``, whose post-hook prints the scorecard as one ``EROS_JSON``
-line. This module only runs that build, reads the line and maps it to an exit code.
+``system_health_scorecard`` at ``as_of``. This module runs that build (the one dbt
+process), reads the scorecard table straight from the warehouse (:func:`read_scorecard`,
+no second dbt process) and maps it to an exit code.
 
 Exit codes follow the Nagios / Icinga plugin convention, on purpose different from the
 jobs' codes (:mod:`eros.jobs`):
@@ -32,12 +33,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from eros import console
+from eros.core import LA
 from eros.dbt_invoke import DbtEvent, DbtRun, first_error_line, invoke
-from eros.jobs import LA
+from eros.errors import ErosRunError, ErosUsageError
+from eros.warehouse import Warehouse, connect, timestamp_text
 
 HEALTH_SELECTOR = "health"
 SCORECARD_MODEL = "system_health_scorecard"
-PAYLOAD_KIND = "health_scorecard"
 
 EXIT_PASS = 0
 EXIT_WARN = 1
@@ -126,11 +128,26 @@ def worst_status(statuses: list[str]) -> str:
     return "PASS"
 
 
-def _scorecard_from(build: DbtRun) -> list[dict[str, Any]] | None:
-    for payload in reversed(build.payloads):
-        if payload.get("kind") == PAYLOAD_KIND:
-            return list(payload.get("checks") or [])
-    return None
+def read_scorecard(warehouse: Warehouse) -> list[dict[str, Any]] | None:
+    """The rows of system_health_scorecard, read without dbt, in display order
+    (:data:`CHECK_UNITS` order, then any other check by name); None when the table does not
+    exist.
+
+    Returns:
+        Rows of check_name, status, observed_value, threshold, detail, checked_at
+        (``YYYY-MM-DD HH:MM:SS`` UTC text).
+
+    Raises:
+        ErosRunError: the query failed.
+    """
+    if not warehouse.exists(SCORECARD_MODEL):
+        return None
+    rows = warehouse.query(f"select check_name, status, observed_value, threshold, detail, checked_at from {warehouse.table(SCORECARD_MODEL)}")
+    order = list(CHECK_UNITS)
+    rows.sort(key=lambda r: (order.index(r["check_name"]) if r["check_name"] in order else len(order), str(r["check_name"])))
+    for row in rows:
+        row["checked_at"] = timestamp_text(row["checked_at"])
+    return rows
 
 
 def _error_detail(build: DbtRun, node_name: str) -> str | None:
@@ -217,9 +234,15 @@ def run_health(
         for n in tests if n.status not in ("pass", "success", "skipped")
     ]
     problem = _build_problem(build)
-    checks = _scorecard_from(build)
+    checks = None
+    if problem is None:
+        try:
+            with connect(project, target, read_only=True) as warehouse:
+                checks = read_scorecard(warehouse)
+        except (ErosRunError, ErosUsageError) as exc:
+            problem = f"cannot read {SCORECARD_MODEL}: {exc}"
     if problem is None and checks is None:
-        problem = f"{SCORECARD_MODEL} did not report its rows"
+        problem = f"{SCORECARD_MODEL} was not built"
     if problem is not None:
         return unknown(problem, not_passing, len(tests))
     assert checks is not None

@@ -1,12 +1,12 @@
 """``eros report``: one self-contained HTML page about the health of the automation.
 
-Sequence (all data comes out of dbt, so the same page works on DuckDB and BigQuery):
+Sequence (one dbt process in all, the checks' build; the same page on DuckDB and BigQuery):
 
 1. :func:`eros.health.run_health` (``dbt build --selector health``): the scorecard;
-2. ``dbt compile`` of the health analyses (analyses/health/*.sql) with the same vars;
-3. ``dbt run-operation eros_health_report_queries`` runs the compiled analyses and prints
-   their rows as one ``EROS_JSON`` line;
-4. the page is rendered here: the scorecard, daily job durations and outcomes over 30
+2. :func:`read_sections` reads the marts directly (:mod:`eros.warehouse`, SQL that runs on
+   both engines): what the health analyses of the same names (analyses/health/*.sql)
+   compute, at the same ``as_of``; tests/python/test_health.py checks they agree;
+3. the page is rendered here: the scorecard, daily job durations and outcomes over 30
    days (chart), the queue by status over the last 3 LA days, open alerts, saturation per
    page (chart) and the top captions per page. Charts are plotly figures; plotly.js is
    inlined once, so the file opens with no network.
@@ -17,18 +17,19 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import html
-import json
-import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from eros.dbt_invoke import DbtEvent, first_error_line, invoke, run_operation
+from eros.core import LA
+from eros.dbt_invoke import DbtEvent
 from eros.errors import ErosRunError
-from eros.health import STATUS_EXIT_CODES, HealthReport, format_observed, health_variables, now_utc_ceiled, run_health
+from eros.health import STATUS_EXIT_CODES, HealthReport, format_observed, now_utc_ceiled, run_health
+from eros.project import project_vars
+from eros.warehouse import Warehouse, connect, naive_utc, timestamp_text
 
-# Analyses the page shows (analyses/health/<name>.sql).
+# Sections the page shows, named after the health analyses they match (analyses/health/<name>.sql).
 REPORT_ANALYSES = (
     "health_job_duration_trends",
     "health_queue_status",
@@ -36,8 +37,6 @@ REPORT_ANALYSES = (
     "health_active_locks_saturation",
     "health_top_captions_by_page",
 )
-QUERIES_MACRO = "eros_health_report_queries"
-PAYLOAD_KIND = "health_report_queries"
 TOP_CAPTIONS_SHOWN = 3
 DAY_MS = 86_400_000  # plotly date axes count milliseconds
 # Above this many pages the saturation chart turns vertical and the caption table folds.
@@ -66,63 +65,177 @@ class ReportResult:
     duration_seconds: float
 
 
-def dbt_target_path(project: Path) -> Path:
-    """dbt's target folder: ``DBT_TARGET_PATH`` (relative to the project) or ``<project>/target``."""
-    configured = os.environ.get("DBT_TARGET_PATH")
-    path = Path(configured).expanduser() if configured else Path("target")
-    return path if path.is_absolute() else project / path
+# What each section reads (missing ones are named on the page: a job has not run yet).
+SECTION_TABLES = {
+    "health_job_duration_trends": ("etl_job_runs",),
+    "health_queue_status": ("schedule_generation_queue",),
+    "health_open_alerts": ("automation_alerts",),
+    "health_active_locks_saturation": ("page_daily_analysis",),
+    "health_top_captions_by_page": ("caption_bandit_stats", "stg_scheduler__caption_bank"),
+}
+LEVEL_RANK = {"CRITICAL": 1, "WARNING": 2}
 
 
-def compile_analyses(
-    project: Path, target: str, variables: Mapping[str, Any], names: Sequence[str] = REPORT_ANALYSES,
-) -> tuple[dict[str, str], dict[str, list[str]]]:
-    """Compile the health analyses.
-
-    Returns:
-        (SQL by name, names of the project models each one reads, from dbt's manifest).
-
-    Raises:
-        ErosRunError: when dbt compile fails or a compiled file is missing.
-    """
-    run = invoke(["compile", "--select", "path:analyses/health"], project=project, target=target, variables=variables)
-    if not run.ok:
-        raise ErosRunError(f"could not compile the health analyses: {first_error_line(run) or f'dbt exited {run.returncode}'}")
-    target_path = dbt_target_path(project)
-    folder = target_path / "compiled" / "eros" / "analyses" / "health"
-    nodes = json.loads((target_path / "manifest.json").read_text()).get("nodes", {})
-    queries: dict[str, str] = {}
-    requires: dict[str, list[str]] = {}
-    for name in names:
-        path = folder / f"{name}.sql"
-        if not path.is_file():
-            raise ErosRunError(f"compiled analysis missing: {path}")
-        queries[name] = path.read_text()
-        depends = (nodes.get(f"analysis.eros.{name}") or {}).get("depends_on", {}).get("nodes", [])
-        requires[name] = [uid.split(".")[-1] for uid in depends if uid.startswith("model.")]
-    return queries, requires
+def _hours(later: dt.datetime, earlier: Any) -> float | None:
+    earlier = naive_utc(earlier)
+    return None if earlier is None else round((later - earlier).total_seconds() / 3600.0, 1)
 
 
-def run_queries(
-    project: Path, target: str, variables: Mapping[str, Any], queries: Mapping[str, str], requires: Mapping[str, list[str]] | None = None,
-) -> dict[str, dict[str, Any]]:
-    """Run compiled queries in the warehouse (run-operation eros_health_report_queries).
+def _la_date(value: Any) -> dt.date:
+    return naive_utc(value).replace(tzinfo=dt.UTC).astimezone(LA).date()
+
+
+def _job_duration_trends(warehouse: Warehouse, now: dt.datetime, today: dt.date) -> list[dict[str, Any]]:
+    """Runs per job and LA day over the 30 LA days ending ``today`` (analysis
+    health_job_duration_trends): runs by outcome, average and longest duration."""
+    rows = warehouse.query(
+        f"select job_name, job_start_time, job_status, job_duration_seconds from {warehouse.table('etl_job_runs')} "
+        "where job_start_time >= @since and job_start_time <= @now",
+        {"since": now - dt.timedelta(days=31), "now": now},
+    )
+    groups: dict[tuple[str, dt.date], list[dict[str, Any]]] = {}
+    for row in rows:
+        day = _la_date(row["job_start_time"])
+        if day >= today - dt.timedelta(days=29):
+            groups.setdefault((row["job_name"], day), []).append(row)
+    out = []
+    for (job_name, day), runs in sorted(groups.items()):
+        statuses = [r["job_status"] for r in runs]
+        durations = [float(r["job_duration_seconds"]) for r in runs if r["job_duration_seconds"] is not None]
+        out.append({
+            "job_name": job_name, "run_date_la": day, "runs": len(runs),
+            "succeeded": statuses.count("SUCCESS"),
+            "completed_with_issues": statuses.count("COMPLETED_WITH_ERRORS") + statuses.count("COMPLETED_NO_WORK"),
+            "failed": statuses.count("FAILED"), "running": statuses.count("RUNNING"),
+            "avg_duration_seconds": round(sum(durations) / len(durations), 1) if durations else None,
+            "max_duration_seconds": round(max(durations), 1) if durations else None,
+        })
+    return out
+
+
+def _queue_status(warehouse: Warehouse, now: dt.datetime, today: dt.date) -> list[dict[str, Any]]:
+    """schedule_generation_queue for today and the two LA days before, by execution date and
+    status, with the age in hours of the oldest row (analysis health_queue_status)."""
+    rows = warehouse.query(
+        "select execution_date, status, count(*) as queue_rows, min(queued_at) as oldest_queued_at "
+        f"from {warehouse.table('schedule_generation_queue')} where execution_date >= @first and execution_date <= @today "
+        "group by execution_date, status order by execution_date desc, status",
+        {"first": today - dt.timedelta(days=2), "today": today},
+    )
+    for row in rows:
+        row["oldest_age_hours"] = _hours(now, row["oldest_queued_at"])
+        row["oldest_queued_at"] = timestamp_text(row["oldest_queued_at"])
+    return rows
+
+
+def _open_alerts(warehouse: Warehouse, now: dt.datetime) -> list[dict[str, Any]]:
+    """Unacknowledged alerts of the last 7 days, CRITICAL first, newest first, with their
+    age in hours (analysis health_open_alerts)."""
+    rows = warehouse.query(
+        f"select alert_time, alert_level, alert_source, alert_message, job_id from {warehouse.table('automation_alerts')} "
+        "where alert_time > @since and alert_time <= @now and not coalesce(acknowledged, false)",
+        {"since": now - dt.timedelta(days=7), "now": now},
+    )
+    rows.sort(key=lambda r: naive_utc(r["alert_time"]), reverse=True)
+    rows.sort(key=lambda r: LEVEL_RANK.get(r["alert_level"], 3))
+    for row in rows:
+        row["age_hours"] = _hours(now, row["alert_time"])
+        row["alert_time"] = timestamp_text(row["alert_time"])
+    return rows
+
+
+def _locks_saturation(warehouse: Warehouse, today: dt.date, settings: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Active locks per page and saturation (DOMAIN.md; analysis
+    health_active_locks_saturation): 100 * active locks scheduled in [today, today +
+    horizon) / (daily send cap * horizon), the cap from the page's newest daily analysis of
+    the last 35 days; CRITICAL / WARNING above the health_saturation_*_pct vars, NO_CAP
+    without a cap."""
+    horizon = int(settings.get("saturation_horizon_days", 7))
+    critical = float(settings.get("health_saturation_critical_pct", 80))
+    warning = float(settings.get("health_saturation_warning_pct", 60))
+    locks = warehouse.query(
+        "select page_name, count(*) as active_locks, "
+        "sum(case when scheduled_send_date >= @today and scheduled_send_date < @horizon_end then 1 else 0 end) as upcoming_locks "
+        f"from {warehouse.source_table('active_caption_assignments', settings)} where is_active group by page_name",
+        {"today": today, "horizon_end": today + dt.timedelta(days=horizon)},
+    )
+    analyses = warehouse.query(
+        f"select page_name, execution_date, daily_send_cap, page_tier from {warehouse.table('page_daily_analysis')} "
+        "where execution_date <= @today and execution_date >= @first",
+        {"today": today, "first": today - dt.timedelta(days=35)},
+    )
+    caps: dict[str, dict[str, Any]] = {}
+    for row in sorted(analyses, key=lambda r: r["execution_date"]):
+        caps[row["page_name"]] = row
+    counts = {row["page_name"]: row for row in locks}
+    out = []
+    for page in sorted(set(counts) | set(caps)):
+        active = int((counts.get(page) or {}).get("active_locks") or 0)
+        upcoming = int((counts.get(page) or {}).get("upcoming_locks") or 0)
+        cap = (caps.get(page) or {}).get("daily_send_cap")
+        pct = 100.0 * upcoming / (cap * horizon) if cap is not None and cap > 0 else None
+        level = "NO_CAP" if pct is None else "CRITICAL" if pct > critical else "WARNING" if pct > warning else "OK"
+        out.append({
+            "page_name": page, "page_tier": (caps.get(page) or {}).get("page_tier"), "daily_send_cap": cap,
+            "active_locks": active, "upcoming_locks": upcoming, "saturation_pct": None if pct is None else round(pct, 1),
+            "saturation_level": level,
+        })
+    out.sort(key=lambda r: (r["saturation_pct"] is None, -(r["saturation_pct"] or 0.0), r["page_name"]))
+    return out
+
+
+def _read_top_captions(warehouse: Warehouse) -> list[dict[str, Any]]:
+    """The 5 captions per page with the highest Wilson lower bound in caption_bandit_stats,
+    ties by revenue, with the caption text (analysis health_top_captions_by_page)."""
+    rows = warehouse.query(
+        "select ranked.page_name, ranked.caption_rank, ranked.caption_id, bank.caption_text, ranked.total_observations, "
+        "ranked.total_revenue, ranked.avg_emv, ranked.confidence_lower_bound, ranked.performance_percentile, ranked.last_used "
+        "from (select page_name, caption_id, total_observations, total_revenue, avg_emv, confidence_lower_bound, "
+        "performance_percentile, last_used, row_number() over (partition by page_name "
+        "order by confidence_lower_bound desc, total_revenue desc, caption_id) as caption_rank "
+        f"from {warehouse.table('caption_bandit_stats')}) as ranked "
+        f"left join {warehouse.table('stg_scheduler__caption_bank')} as bank on ranked.caption_id = bank.caption_id "
+        "where ranked.caption_rank <= 5 order by ranked.page_name, ranked.caption_rank"
+    )
+    for row in rows:
+        for column, digits in (("total_revenue", 2), ("avg_emv", 4), ("confidence_lower_bound", 3)):
+            if row[column] is not None:
+                row[column] = round(float(row[column]), digits)
+        row["last_used"] = timestamp_text(row["last_used"])
+    return rows
+
+
+def read_sections(warehouse: Warehouse, as_of: dt.datetime, settings: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The data of the report's sections, read straight from the marts (no dbt process),
+    with SQL that runs on DuckDB and BigQuery; each section computes what the health
+    analysis of the same name (analyses/health/) computes, at ``as_of``.
 
     Args:
-        requires: model names each query reads; a query whose models are not built is
-            skipped and reported with ``missing``.
+        warehouse: an open connection.
+        as_of: reference instant, naive UTC.
+        settings: dbt vars (saturation_horizon_days, health_saturation_*_pct,
+            eros_source_schema / eros_source_database), see :func:`eros.project.project_vars`.
 
     Returns:
-        {name: {"columns": [...], "rows": [{column: value}], "missing": [...] (skipped only)}}.
+        ``{section: {"rows": [...]}}``, or ``{"rows": [], "missing": [tables]}`` for a section
+        whose tables are not built yet (a job has not run).
 
     Raises:
-        ErosRunError: when the run-operation fails.
+        ErosRunError: a query failed.
     """
-    run = run_operation(QUERIES_MACRO, {"queries": dict(queries), "requires": dict(requires or {})},
-                        project=project, target=target, variables=variables)
-    for payload in reversed(run.payloads):
-        if payload.get("kind") == PAYLOAD_KIND:
-            return dict(payload.get("results") or {})
-    raise ErosRunError(f"could not run the report queries: {first_error_line(run) or 'no result'}")
+    today = as_of.replace(tzinfo=dt.UTC).astimezone(LA).date()
+    readers = {
+        "health_job_duration_trends": lambda: _job_duration_trends(warehouse, as_of, today),
+        "health_queue_status": lambda: _queue_status(warehouse, as_of, today),
+        "health_open_alerts": lambda: _open_alerts(warehouse, as_of),
+        "health_active_locks_saturation": lambda: _locks_saturation(warehouse, today, settings),
+        "health_top_captions_by_page": lambda: _read_top_captions(warehouse),
+    }
+    results: dict[str, dict[str, Any]] = {}
+    for name in REPORT_ANALYSES:
+        missing = [table for table in SECTION_TABLES[name] if not warehouse.exists(table)]
+        results[name] = {"rows": [], "missing": missing} if missing else {"rows": readers[name]()}
+    return results
 
 
 def write_report(
@@ -155,9 +268,8 @@ def write_report(
     health = run_health(project=project, target=target, as_of=moment, on_event=on_event, duckdb_file=duckdb_file)
     if health.status == "UNKNOWN":
         raise ErosRunError(f"could not check the warehouse: {health.error}")
-    variables = health_variables(moment)
-    queries, requires = compile_analyses(project, target, variables)
-    results = run_queries(project, target, variables, queries, requires)
+    with connect(project, target, read_only=True) as warehouse:
+        results = read_sections(warehouse, moment, project_vars(project))
     page = render_html(health, results, generated_at=dt.datetime.now(dt.UTC).replace(microsecond=0))
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(page, encoding="utf-8")

@@ -162,6 +162,17 @@ class Warehouse:
             return f"`{self.config.project}.{dataset}.{name}`"
         return f'"{dataset}"."{name}"'
 
+    def source_table(self, name: str, variables: Mapping[str, Any] | None = None) -> str:
+        """Quoted name of a source table (models/staging/scheduler/_scheduler__sources.yml):
+        schema from var ``eros_source_schema``, ``$EROS_SOURCE_SCHEMA`` or ``raw``; on BigQuery
+        the project from var ``eros_source_database``, ``$EROS_SOURCE_DATABASE`` or the target's."""
+        variables = variables or {}
+        schema = str(variables.get("eros_source_schema") or os.environ.get("EROS_SOURCE_SCHEMA") or "raw")
+        database = variables.get("eros_source_database") or os.environ.get("EROS_SOURCE_DATABASE") or None
+        if self.dialect == "bigquery":
+            return f"`{database or self.config.project}.{schema}.{name}`"
+        return f'"{schema}"."{name}"'
+
     def exists(self, name: str, schema: str | None = None) -> bool:
         """True when the table or view ``name`` exists in the project's schema."""
         dataset = schema or self.config.schema

@@ -19,9 +19,10 @@ import pytest
 
 from eros.generate import GenerationConfig
 from eros.health import health_variables, run_health
-from eros.report import compile_analyses, run_queries, write_report
+from eros.report import write_report
 from eros_testing.bq_emulator import BigQueryEmulator
 from eros_testing.daily_parity import AS_OF, EXEC_DATE, PROJECT_DIR, ParityScenario
+from eros_testing.health_analyses import compile_analyses, run_queries
 
 TARGETS = {"duckdb": "local", "bigquery": "bq_emulator"}
 ANALYSES = sorted(p.stem for p in (PROJECT_DIR / "analyses" / "health").glob("*.sql"))

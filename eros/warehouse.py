@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import yaml
 
 from eros.errors import ErosRunError, ErosUsageError
@@ -77,6 +76,8 @@ def _render(value: Any) -> Any:
         if default is None:
             raise ErosUsageError(f"profiles.yml needs the environment variable {name}")
         return default
+
+    import jinja2  # only profiles with templated values need it
 
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
     env.filters["as_number"] = lambda v: float(v) if "." in str(v) else int(v)

@@ -40,7 +40,7 @@ def compile_analyses(
     run = invoke(["compile", "--select", "path:analyses/health"], project=project, target=target, variables=variables)
     if not run.ok:
         raise ErosRunError(f"could not compile the health analyses: {first_error_line(run) or f'dbt exited {run.returncode}'}")
-    target_path = dbt_target_path(project)
+    target_path = run.target_path or dbt_target_path(project)  # the invocation's own target folder
     folder = target_path / "compiled" / "eros" / "analyses" / "health"
     nodes = json.loads((target_path / "manifest.json").read_text()).get("nodes", {})
     queries: dict[str, str] = {}

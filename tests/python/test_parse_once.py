@@ -14,6 +14,7 @@ import pytest
 
 from eros import dbt_invoke
 from eros.dbt_invoke import DbtRun, NodeResult, clean_run_dirs, invoke, read_run_results, split_job_parameters
+
 from eros_test_support import PROJECT
 
 MODEL = "stg_scheduler__mass_messages"

@@ -30,12 +30,10 @@ from eros.core import (  # noqa: F401  (re-exported: the pure pieces moved to er
     parse_timestamp,
     today_in_la,
 )
-from eros.dbt_invoke import DbtEvent, DbtRun, first_error_line, invoke
+from eros.dbt_invoke import DbtEvent, DbtRun, first_error_line, invoke, run_operation
 from eros.errors import ErosRunError, ErosUsageError
-from eros.job_summary import read_job_report
 from eros.jobspec import load_registry
 from eros.project import project_dir
-from eros.warehouse import connect
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,17 +116,15 @@ def _step_record(run: DbtRun) -> dict[str, Any]:
 
 
 def report_job(job_id: str, *, project: Path, target: str, variables: Mapping[str, Any]) -> dict[str, Any]:
-    """Read back the job row, its alerts and counts straight from the warehouse, without a
-    dbt process (:func:`eros.job_summary.read_job_report`).
+    """Read back the job row, its alerts and counts (macro eros_report_job).
 
     Raises:
-        ErosRunError: when the warehouse cannot be read.
+        ErosRunError: when the report macro fails.
     """
-    try:
-        with connect(project, target, read_only=True) as warehouse:
-            return read_job_report(warehouse, job_id, variables.get("execution_date"))
-    except (ErosRunError, ErosUsageError) as exc:
-        raise ErosRunError(f"could not read the job's results: {exc}") from exc
+    run = run_operation("eros_report_job", {"job_id": job_id}, project=project, target=target, variables=variables)
+    if not run.ok or not run.payloads:
+        raise ErosRunError(f"could not read the job's results: {first_error_line(run) or 'no report'}")
+    return run.payloads[-1]
 
 
 def run_build_job(

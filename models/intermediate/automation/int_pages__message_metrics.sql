@@ -2,7 +2,10 @@
   Per-page message metrics over the LA days before execution_date:
   activity and quarantine share over the active window (30 d), revenue over the health
   windows (30 d and the 30 before) and the tier window (90 d).
+  A table (one row per page): aggregated once per run from the validated message window,
+  so the tests and models downstream read a few rows per page, not the messages.
 -#}
+{{ config(materialized='table') }}
 {%- set active_days = var('active_window_days') | int -%}
 {%- set health_days = var('health_window_days') | int -%}
 {%- set tier_days = var('tier_window_days') | int -%}

@@ -1,9 +1,21 @@
 {#-
-  Typed mass messages within the bounded scan window, with a data-quality verdict per row.
-  Nothing is filtered on quality here: int_mass_messages__valid and
-  mass_messages_quarantine split the rows on dq_reason.
+  The validated message window: typed mass messages within the bounded scan window, with a
+  data-quality verdict per row. Nothing is filtered on quality here:
+  int_mass_messages__valid and mass_messages_quarantine split the rows on dq_reason.
+
+  Scan once (issue 11): a table, rebuilt once per run, so the raw table and the duplicate
+  check (a window over the whole scan) are read once per run; every model and test of the
+  jobs reads this table (on BigQuery partitioned by day of sending_time and clustered by
+  page_name, so the consumers' constant sending_time bounds prune).
 -#}
 {%- set bounds = eros_mass_messages_scan_bounds() -%}
+{{
+    config(
+        materialized='table',
+        partition_by=eros_partition_by('sending_time', 'timestamp'),
+        cluster_by=eros_cluster_by(['page_name']),
+    )
+}}
 
 with
 
@@ -39,7 +51,6 @@ ranked as (
     select
         typed.*,
         {{ eros_to_local_date('typed.sending_time') }} as sending_date_la,
-        count(*) over (partition by typed.row_id, typed.sending_time) as row_id_copies,
         -- Keep the most grown copy of a row loaded more than once (same row_id and
         -- sending_time); the others are quarantined. Partitioning by sending_time too keeps
         -- the consumers' sending_time filters pushable below the window (partition pruning
@@ -78,7 +89,7 @@ final as (
         case
             when ranked.row_id is null then 'NULL_ROW_ID'
             when ranked.page_name is null or trim(ranked.page_name) = '' then 'NULL_PAGE_NAME'
-            when ranked.row_id_copies > 1 and ranked.row_id_rank > 1 then 'DUPLICATE_ROW_ID'
+            when ranked.row_id_rank > 1 then 'DUPLICATE_ROW_ID'
             when ranked.sending_time > {{ eros_as_of_sql() }} then 'FUTURE_SENDING_TIME'
             when ranked.message_type is null or ranked.message_type not in ('PPV', 'Bump')
                 then 'INVALID_MESSAGE_TYPE'

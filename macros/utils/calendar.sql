@@ -138,3 +138,59 @@
 {% macro eros_exec_date_plus(offset_days, at_parse=false) -%}
     {{ eros_date_literal(eros_execution_date(at_parse) + modules.datetime.timedelta(days=offset_days)) }}
 {%- endmacro %}
+
+
+{#- Local calendar date of a UTC timestamp column known to lie in [lower, upper) (naive UTC
+    datetimes). Same result as eros_to_local_date. On DuckDB a time-zone conversion per row
+    costs about 1 CPU s per 6 million rows, so the offsets of the range are worked out here
+    (local midnights between the bounds) and the SQL only subtracts a constant interval:
+    one CASE branch per stretch of days with the same UTC offset, and a constant date for
+    each day on which the offset changes (23 or 25 hours long). -#}
+{% macro eros_to_local_date_bounded(column, lower, upper, tz=none) -%}
+    {{ return(adapter.dispatch('eros_to_local_date_bounded', 'eros')(column, lower, upper, tz or eros_business_tz())) }}
+{%- endmacro %}
+
+{% macro default__eros_to_local_date_bounded(column, lower, upper, tz) -%}
+    {{ eros_to_local_date(column, tz) }}
+{%- endmacro %}
+
+{% macro duckdb__eros_to_local_date_bounded(column, lower, upper, tz) -%}
+    {%- set one_day = modules.datetime.timedelta(days=1) -%}
+    {%- set first = lower.date() - one_day - one_day -%}
+    {%- set count = (upper.date() - first).days + 3 -%}
+    {%- set branches = [] -%}
+    {%- set state = {'offset': none, 'end': none} -%}
+    {%- for i in range(count) -%}
+        {%- set day = first + modules.datetime.timedelta(days=i) -%}
+        {%- set start = eros_local_midnight_utc(day, 0, tz) -%}
+        {%- set stop = eros_local_midnight_utc(day, 1, tz) -%}
+        {%- set offset = start - modules.datetime.datetime(day.year, day.month, day.day) -%}
+        {%- set next_offset = stop - (modules.datetime.datetime(day.year, day.month, day.day) + one_day) -%}
+        {%- if offset != next_offset -%}
+            {#- the offset changes during this day: the day by its bounds -#}
+            {%- if state.offset is not none -%}
+                {%- do branches.append((state.end, state.offset, none)) -%}
+            {%- endif -%}
+            {%- do branches.append((stop, none, day)) -%}
+            {%- do state.update({'offset': none, 'end': none}) -%}
+        {%- else -%}
+            {%- if state.offset is not none and state.offset != offset -%}
+                {%- do branches.append((state.end, state.offset, none)) -%}
+            {%- endif -%}
+            {%- do state.update({'offset': offset, 'end': stop}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    case
+    {%- for end, offset, day in branches %}
+        when {{ column }} < {{ eros_timestamp_literal(end) }} then
+            {%- if day is none %} cast({{ column }} - interval '{{ (offset.total_seconds() | int) }} seconds' as date)
+            {%- else %} {{ eros_date_literal(day) }}
+            {%- endif %}
+    {%- endfor %}
+        {%- if state.offset is not none %}
+        else cast({{ column }} - interval '{{ (state.offset.total_seconds() | int) }} seconds' as date)
+        {%- else %}
+        else cast(timezone('{{ tz }}', cast({{ column }} as timestamptz)) as date)
+        {%- endif %}
+    end
+{%- endmacro %}

@@ -46,26 +46,64 @@ typed as (
 
 ),
 
-ranked as (
+copied_keys as (
+
+    -- (row_id, sending_time) loaded more than once. Grouping finds them at a fraction of
+    -- the cost of a window over every row; only their copies are ranked below.
+    select
+        row_id,
+        sending_time,
+        count(*) as copies
+    from typed
+    group by row_id, sending_time
+    having count(*) > 1
+
+),
+
+flagged as (
 
     select
         typed.*,
-        {{ eros_to_local_date('typed.sending_time') }} as sending_date_la,
+        {{ eros_to_local_date_bounded('typed.sending_time', bounds.lower, bounds.upper) }} as sending_date_la,
+        copied_keys.copies is not null as has_copies
+    from typed
+    left join copied_keys
+        on
+            -- null-safe on row_id (copies of a row without id are still copies)
+            coalesce(typed.row_id, '') = coalesce(copied_keys.row_id, '')
+            and (typed.row_id is null) = (copied_keys.row_id is null)
+            and typed.sending_time = copied_keys.sending_time
+
+),
+
+ranked as (
+
+    select
+        flagged.*,
+        cast(1 as {{ dbt.type_bigint() }}) as row_id_rank
+    from flagged
+    where not flagged.has_copies
+
+    union all
+
+    select
+        flagged.*,
         -- Keep the most grown copy of a row loaded more than once (same row_id and
-        -- sending_time); the others are quarantined. Partitioning by sending_time too keeps
-        -- the consumers' sending_time filters pushable below the window (partition pruning
-        -- on BigQuery); a row_id reused at another time is caught by the unique test on
+        -- sending_time); the others are quarantined. Keyed by sending_time too, so the
+        -- consumers' sending_time filters stay pushable (partition pruning on BigQuery); a
+        -- row_id reused at another time is caught by the unique test on
         -- int_mass_messages__valid.
         row_number() over (
-            partition by typed.row_id, typed.sending_time
+            partition by flagged.row_id, flagged.sending_time
             order by
-                typed.earnings desc,
-                typed.viewed_count desc,
-                typed.sent_count desc,
-                typed.sending_time asc,
-                typed.message asc
+                flagged.earnings desc,
+                flagged.viewed_count desc,
+                flagged.sent_count desc,
+                flagged.sending_time asc,
+                flagged.message asc
         ) as row_id_rank
-    from typed
+    from flagged
+    where flagged.has_copies
 
 ),
 

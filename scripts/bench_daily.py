@@ -58,6 +58,7 @@ AS_OF = dt.datetime(2026, 6, 17, 11, 0)  # naive UTC: 04:00 in LA on EXEC_DATE
 SEED = 42
 LA = ZoneInfo("America/Los_Angeles")
 SOURCE_TABLES = ("mass_messages", "caption_bank", "active_caption_assignments")
+WAREHOUSE_NAME = "warehouse.duckdb"
 
 # Rules of DOMAIN.md with the project's defaults (dbt_project.yml vars).
 ACTIVE_DAYS = 30
@@ -273,11 +274,23 @@ def prepare_base(workdir: Path, pages: int, days: int) -> Path:
 
 
 def fresh_copy(base: Path, name: str) -> Path:
+    """A copy of ``base`` at ``<workdir>/runs/<name>``."""
     target = base.parent / "runs" / name
     target.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", ".wal"):
         Path(str(target) + suffix).unlink(missing_ok=True)
     shutil.copyfile(base, target)
+    return target
+
+
+def as_warehouse(db: Path) -> Path:
+    """Move a prepared copy to the one warehouse path every timed run uses: dbt keys its
+    saved parse state on the connection settings (the DuckDB path among them), and an
+    installation runs every day against the same warehouse."""
+    target = db.parent / WAREHOUSE_NAME
+    for suffix in ("", ".wal"):
+        Path(str(target) + suffix).unlink(missing_ok=True)
+    os.replace(db, target)
     return target
 
 
@@ -360,12 +373,12 @@ def main() -> int:
         print(f"{pages:,} pages:", flush=True)
         base = prepare_base(workdir, pages, args.days)
         if empty is None:
-            warm_parse(workdir, fresh_copy(base, "parse.duckdb"))
-            empty = run_job(workdir, empty_copy(base, "job_empty.duckdb"))
+            warm_parse(workdir, as_warehouse(empty_copy(base, "job_empty.duckdb")))
+            empty = run_job(workdir, as_warehouse(empty_copy(base, "job_empty.duckdb")))
             rows_out.append(("job, empty data", empty))
             print(f"  job, empty data: {empty['cpu']:.2f} CPU s "
                   f"({(empty['outcome'] or {}).get('status', 'no outcome, exit %s' % empty['returncode'])})", flush=True)
-        job_db = fresh_copy(base, f"job_{pages}.duckdb")
+        job_db = as_warehouse(fresh_copy(base, f"job_{pages}.duckdb"))
         job = run_job(workdir, job_db)
         job["queued"] = job_queue(job_db)
         status = (job["outcome"] or {}).get("status", f"no outcome, exit {job['returncode']}")

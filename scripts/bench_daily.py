@@ -45,7 +45,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -376,8 +375,8 @@ def main() -> int:
             warm_parse(workdir, as_warehouse(empty_copy(base, "job_empty.duckdb")))
             empty = run_job(workdir, as_warehouse(empty_copy(base, "job_empty.duckdb")))
             rows_out.append(("job, empty data", empty))
-            print(f"  job, empty data: {empty['cpu']:.2f} CPU s "
-                  f"({(empty['outcome'] or {}).get('status', 'no outcome, exit %s' % empty['returncode'])})", flush=True)
+            empty_status = (empty["outcome"] or {}).get("status", f"no outcome, exit {empty['returncode']}")
+            print(f"  job, empty data: {empty['cpu']:.2f} CPU s ({empty_status})", flush=True)
         job_db = as_warehouse(fresh_copy(base, f"job_{pages}.duckdb"))
         job = run_job(workdir, job_db)
         job["queued"] = job_queue(job_db)

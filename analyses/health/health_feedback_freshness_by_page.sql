@@ -1,7 +1,8 @@
 {#-
   Health check 2: caption performance feedback freshness per page: the newest
   caption_bandit_stats.last_updated of the page and its age. STALE above 12 h, WARNING
-  above 8 h, else FRESH (vars health_caption_performance_fail_hours / _warn_hours).
+  above 8 h, else FRESH (the levels of the measure caption_performance_recency: alert rules
+  caption_feedback_stale_critical / _warning in seeds/alert_rules.csv).
 -#}
 {%- set now = eros_health_now() -%}
 
@@ -44,8 +45,8 @@ final as (
         last_updated,
         round(hours_since_update, 1) as hours_since_update,
         case
-            when hours_since_update > {{ var('health_caption_performance_fail_hours') }} then 'STALE'
-            when hours_since_update > {{ var('health_caption_performance_warn_hours') }} then 'WARNING'
+            when hours_since_update > {{ eros_health_level('caption_performance_recency', 'fail') }} then 'STALE'
+            when hours_since_update > {{ eros_health_level('caption_performance_recency', 'warn') }} then 'WARNING'
             else 'FRESH'
         end as freshness_status,
         last_used,

@@ -1,7 +1,8 @@
 {#-
   Health check 3: lock cleanup per LA day over the last 7 days: sweeps, locks cleaned by
   reason, average cleaned per sweep (HIGH_VOLUME above 100, MODERATE above 50, else
-  NORMAL; vars health_lock_cleanup_high_volume / _moderate) and sweep durations.
+  NORMAL; HIGH_VOLUME above the threshold of rule lock_cleanup_volume_high,
+  MODERATE above var health_lock_cleanup_moderate) and sweep durations.
 -#}
 {%- set now = eros_health_now() -%}
 
@@ -54,7 +55,7 @@ final as (
         locks_expired_stale,
         round(avg_cleaned_per_sweep, 1) as avg_cleaned_per_sweep,
         case
-            when avg_cleaned_per_sweep > {{ var('health_lock_cleanup_high_volume') }} then 'HIGH_VOLUME'
+            when avg_cleaned_per_sweep > {{ eros_health_level('lock_cleanup_per_sweep', 'warn') }} then 'HIGH_VOLUME'
             when avg_cleaned_per_sweep > {{ var('health_lock_cleanup_moderate') }} then 'MODERATE'
             else 'NORMAL'
         end as volume_status,

@@ -1,6 +1,6 @@
 {#-
   Health check 9: stale pages: the page's newest caption_bandit_stats.last_updated is
-  older than 12 h (var health_caption_performance_fail_hours), with days since the page
+  older than 12 h (the FAIL level of caption_performance_recency: rule caption_feedback_stale_critical), with days since the page
   last used a caption (last_used, its newest send).
 -#}
 {%- set now = eros_health_now() -%}
@@ -33,7 +33,7 @@ final as (
         last_used,
         round({{ eros_hours_between('last_used', now) }} / 24.0, 1) as days_since_last_use
     from per_page
-    where last_updated < {{ eros_timestamp_add_hours(now, -1 * (var('health_caption_performance_fail_hours') | int)) }}
+    where last_updated < {{ eros_timestamp_add_hours(now, -1 * (eros_health_level('caption_performance_recency', 'fail') | int)) }}
 
 )
 

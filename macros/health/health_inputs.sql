@@ -33,13 +33,6 @@
 {% endmacro %}
 
 
-{#- The relation of a project model when it exists and execution is on, else none. -#}
-{% macro eros_health_relation(model_name) %}
-    {% if not execute %}
-        {{ return(none) }}
-    {% endif %}
-    {{ return(eros_model_relation(model_name)) }}
-{% endmacro %}
 
 
 {% macro eros_health_job_runs() %}

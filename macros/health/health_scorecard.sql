@@ -2,7 +2,7 @@
   Scorecard helpers (issue 6).
 
   eros_health_check_names(): the checks of system_health_scorecard, in display order
-  (the contract with alerting, issue 7).
+  (the scorecard measures of macros/health/health_measures.sql).
   eros_health_emit_scorecard(relation): post-hook of system_health_scorecard. Logs one
   line per check (readable in any dbt log, dbt Cloud included) and the whole scorecard as
   one `EROS_JSON {"kind": "health_scorecard", "checks": [...]}` line, which `eros health`
@@ -10,16 +10,7 @@
 -#}
 
 {% macro eros_health_check_names() %}
-    {{ return([
-        'daily_run_recency',
-        'caption_performance_recency',
-        'lock_sweep_recency',
-        'active_locks_volume',
-        'failed_jobs_7d',
-        'unacknowledged_critical_24h',
-        'caption_attribution_share',
-        'mass_messages_freshness',
-    ]) }}
+    {{ return(eros_health_scorecard_measures()) }}
 {% endmacro %}
 
 

@@ -245,12 +245,14 @@ def test_checks_flip_at_their_thresholds(health_env: dict[str, str], scenario: s
     assert verdicts == EXPECTED_TESTS[scenario]
     assert result["tests_total"] >= 20
     if scenario == "fail":
-        # store_failures: the failing rows are kept in the audit schema
+        # store_failures: the failing rows (one per level breached, with the measure's
+        # observed value and its subject) are kept in the audit schema
         with duckdb.connect(health_env["EROS_DUCKDB_PATH"], read_only=True) as con:
-            stored = con.execute("select alert_id from eros_dbt_test__audit.health_unacknowledged_critical_24h").fetchall()
-            locks = con.execute("select count(*) from eros_dbt_test__audit.health_active_locks_volume").fetchone()[0]
-        assert stored == [("open",)]
-        assert locks == 10001
+            stored = con.execute("select subject_id, observed_value from eros_dbt_test__audit.health_unacknowledged_critical_24h").fetchall()
+            locks = con.execute("select breached_level, observed_value from eros_dbt_test__audit.health_active_locks_volume "
+                                "order by breached_level").fetchall()
+        assert stored == [("open", 1.0)]
+        assert locks == [("FAIL", 10001.0), ("WARN", 10001.0)]
 
 
 def test_never_ran_jobs_are_reported_not_crashed(tmp_path: Path, dbt_state_dir: Path) -> None:
@@ -366,6 +368,10 @@ def test_every_analysis_compiles_and_runs(health_env: dict[str, str]) -> None:
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     local_today = now.replace(tzinfo=dt.UTC).astimezone(ZoneInfo("America/Los_Angeles")).date()
     variables = json.dumps({"as_of_timestamp": now.strftime("%Y-%m-%d %H:%M:%S"), "execution_date": local_today.isoformat()})
+    # the levels an alert rule watches (feedback 8 h / 12 h, cleanup 100 per sweep) are read
+    # from the seed alert_rules, their one home; the base warehouse ran its jobs --no-alerts
+    proc = subprocess.run([dbt, "seed", "--select", "alert_rules"], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:]
     proc = subprocess.run([dbt, "compile", "--select", "path:analyses/health", "--vars", variables],
                           cwd=PROJECT, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:]

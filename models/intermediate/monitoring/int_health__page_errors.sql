@@ -3,7 +3,6 @@
   Health input (macros/health/health_inputs.sql): a typed empty select while the job
   that writes the table has never run. Carries the health data tests (tag health).
 -#}
--- depends_on: {{ ref('creator_processing_errors') }}
 
 with
 

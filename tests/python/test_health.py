@@ -244,6 +244,23 @@ def test_checks_flip_at_their_thresholds(health_env: dict[str, str], scenario: s
     verdicts = {t["name"]: t["status"] for t in result["tests"] if t["name"].startswith("health_")}
     assert verdicts == EXPECTED_TESTS[scenario]
     assert result["tests_total"] >= 20
+    if scenario == "pass":
+        # the levels health_measures judged by are the seed's (their one home) or the vars
+        from test_thresholds import load_rules, load_vars
+
+        rules, variables = load_rules(), load_vars()
+        with duckdb.connect(health_env["EROS_DUCKDB_PATH"], read_only=True) as con:
+            levels = {r[0]: r[1:] for r in con.execute(
+                "select measure_id, warn_threshold, fail_threshold, window_minutes from eros.health_measures").fetchall()}
+        assert levels["daily_run_recency"] == (None, rules["daily_automation_not_run"]["threshold"], None)
+        assert levels["caption_performance_recency"] == (rules["caption_feedback_stale_warning"]["threshold"],
+                                                         rules["caption_feedback_stale_critical"]["threshold"], None)
+        assert levels["active_locks_volume"] == (rules["active_locks_warning"]["threshold"], rules["active_locks_critical"]["threshold"], None)
+        assert levels["lock_cleanup_per_sweep"] == (rules["lock_cleanup_volume_high"]["threshold"], None,
+                                                    rules["lock_cleanup_volume_high"]["window_minutes"])
+        assert levels["lock_sweep_recency"][:2] == (variables["health_lock_sweep_warn_hours"], variables["health_lock_sweep_fail_hours"])
+        assert levels["mass_messages_freshness"][:2] == (variables["mass_messages_freshness_warn_hours"],
+                                                         variables["mass_messages_freshness_error_hours"])
     if scenario == "fail":
         # store_failures: the failing rows (one per level breached, with the measure's
         # observed value and its subject) are kept in the audit schema

@@ -17,7 +17,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # loopback mirror ../shared/dbt-hub (scripts/dbt_deps.py, issue 14).
 DEPS_STAMP := dbt_packages/.installed
 
-.PHONY: demo test install deps bqemu chromium lint clean
+.PHONY: demo test install deps edr bqemu chromium lint clean
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,14 @@ $(DEPS_STAMP): $(STAMP) packages.yml package-lock.yml
 	touch $(DEPS_STAMP)
 
 deps: $(DEPS_STAMP)
+
+# Elementary's CLI (edr) in its own virtualenv (issue 14): `eros monitoring report|alerts`.
+EDR_STAMP := .venv-edr/.installed
+$(EDR_STAMP): scripts/edr_setup.sh requirements/edr.txt
+	bash scripts/edr_setup.sh
+	touch $(EDR_STAMP)
+
+edr: $(EDR_STAMP)
 
 install: $(STAMP) $(DEPS_STAMP)
 
@@ -46,7 +54,7 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends chromium; }
 
-test: $(STAMP) $(DEPS_STAMP) $(BQEMU_STAMP) chromium
+test: $(STAMP) $(DEPS_STAMP) $(EDR_STAMP) $(BQEMU_STAMP) chromium
 	$(BIN)/python -m pytest
 
 lint: $(STAMP) $(DEPS_STAMP)

@@ -397,6 +397,32 @@ def monitoring_group() -> None:
     """Elementary data monitoring (edr report / edr monitor over the project's test results)."""
 
 
+@monitoring_group.command(name="report")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=Path("elementary_report.html"),
+              show_default=True, help="HTML file to write.")
+@click.option("--days-back", type=click.IntRange(min=1), default=None, help="Days of results in the report (edr's default: 7).")
+@click.option("--target", default=None, help="dbt target from profiles.yml (default: $EROS_TARGET or local).")
+def monitoring_report(out: Path, days_back: int | None, target: str | None) -> None:
+    """Write Elementary's HTML report (edr report) for the target's warehouse."""
+    from eros import monitoring
+
+    monitoring.report(project_dir(), target, out, days_back=days_back)
+    click.echo(f"Elementary report written to {out}")
+
+
+@monitoring_group.command(name="alerts")
+@click.option("--slack-webhook", default=None,
+              help="Slack incoming-webhook URL (default: $EROS_EDR_SLACK_WEBHOOK, or $EROS_ALERT_SLACK_URL when it is a webhook).")
+@click.option("--days-back", type=click.IntRange(min=1), default=None, help="How far back edr looks for unsent alerts.")
+@click.option("--target", default=None, help="dbt target from profiles.yml (default: $EROS_TARGET or local).")
+def monitoring_alerts(slack_webhook: str | None, days_back: int | None, target: str | None) -> None:
+    """Send Elementary's alerts for failed and warned tests (edr monitor) to Slack."""
+    from eros import monitoring
+
+    monitoring.alerts(project_dir(), target, slack_webhook, days_back=days_back)
+    click.echo("edr monitor: Elementary alerts sent")
+
+
 # --- schedule / doctor / deploy commands (issue 8) ---
 
 

@@ -95,10 +95,12 @@ def test_deps_with_neither_hub_nor_mirror_says_so_in_one_line_and_exits_2(tmp_pa
     assert not (copy / "dbt_packages").exists()
 
 
-def _manifest(tmp_path: Path, *vars_: str) -> dict:
+def _manifest(tmp_path: Path, *vars_: str, env_extra: dict[str, str] | None = None) -> dict:
     target = tmp_path / "target"
     env = _env(DBT_PROFILES_DIR=str(PROJECT), DBT_TARGET_PATH=str(target), DBT_LOG_PATH=str(tmp_path / "logs"),
                EROS_DUCKDB_PATH=str(tmp_path / "wh.duckdb"))
+    env.pop("EROS_ELEMENTARY_ENABLED", None)
+    env.update(env_extra or {})
     proc = subprocess.run([DBT, "parse", "--target", "local", *vars_], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-2000:]
     return json.loads((target / "manifest.json").read_text())
@@ -113,3 +115,27 @@ def test_the_project_uses_dbt_utils_tests_and_no_hand_written_copies(tmp_path):
                 ("unique_combination", "expression_is_true", "value_between")]
     assert not list((PROJECT / "macros").rglob("eros_unique_combination.sql"))
 
+
+
+def test_one_switch_turns_elementary_off(tmp_path, monkeypatch):
+    """Elementary is on by default (its models and the project's 7 Elementary tests, warn, with
+    meta owner/channel); var eros_elementary_enabled / env EROS_ELEMENTARY_ENABLED turn it off."""
+    on = _manifest(tmp_path / "on")
+    models = [n for n in on["nodes"] if n.startswith("model.elementary.")]
+    tests = [n for n in on["nodes"].values() if n["resource_type"] == "test"
+             and (n.get("test_metadata") or {}).get("namespace") == "elementary"]
+    assert len(models) > 20 and len(tests) == 7
+    assert {n["test_metadata"]["name"] for n in tests} == {"volume_anomalies", "schema_changes"}
+    for test in tests:
+        assert test["config"]["severity"].lower() == "warn"
+        assert test["config"]["meta"] == {"owner": "@eros-oncall", "channel": "eros-alerts"}
+    assert on["nodes"][models[0]]["schema"] == "eros_elementary"
+    for off in (_manifest(tmp_path / "var", "--vars", "{eros_elementary_enabled: false}"),
+                _manifest(tmp_path / "env", env_extra={"EROS_ELEMENTARY_ENABLED": "false"})):
+        assert not [n for n in off["nodes"] if "elementary" in n]
+        assert len([n for n in off["disabled"] if n.startswith("model.elementary.")]) == len(models)
+    # one switch: every place that reads it reads it the same way
+    expression = "(var('eros_elementary_enabled', env_var('EROS_ELEMENTARY_ENABLED', 'true')) | string | lower == 'true')"
+    files = [PROJECT / "dbt_project.yml", *(PROJECT / "models").rglob("*.yml")]
+    uses = [(path, line) for path in files for line in path.read_text().splitlines() if "var('eros_elementary_enabled'" in line]
+    assert len(uses) >= 5 and all(expression in line for _, line in uses), uses

@@ -83,3 +83,27 @@ def test_shipped_policy_beats_the_baselines_and_serves_cold_pages(tmp_path: Path
     assert shipped.pct_of_oracle > rand.pct_of_oracle + 15, (shipped, rand)
     assert shipped.pct_of_oracle > original.pct_of_oracle + 5, (shipped, original)
     assert shipped.final_capture > max(rand.final_capture, original.final_capture)
+
+
+def test_late_loads_grow_counters_then_correct_them(tmp_path: Path):
+    import random
+
+    world = World(TINY)
+    store = SimWarehouse(tmp_path / "late.duckdb", world, late=True)
+    rng = random.Random(2)
+    page = world.pages[0].name
+    best = world.oracle_list(page)[0]
+    rows = [store.record(rng, page, dt.date(2026, 3, 1) + dt.timedelta(days=d), s, best) for d in range(6) for s in range(6)]
+    store.load(dt.date(2026, 3, 7))  # days 3..6 before the load are still growing
+
+    def loaded() -> dict:
+        with duckdb.connect(str(tmp_path / "late.duckdb"), read_only=True) as con:
+            return dict(con.execute("select row_id, earnings from raw.mass_messages").fetchall())
+
+    first = loaded()
+    final = {r["row_id"]: r["earnings"] for r in rows}
+    assert set(first) == set(final)
+    young = [r["row_id"] for r in rows if (dt.date(2026, 3, 7) - r["_day"]).days <= 3]
+    assert young and all(first[i] <= final[i] for i in young) and sum(first[i] for i in young) < sum(final[i] for i in young)
+    store.load(dt.date(2026, 3, 14))
+    assert loaded() == final  # grown to their final values, each row once

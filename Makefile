@@ -61,6 +61,7 @@ lint: $(STAMP) $(DEPS_STAMP)
 	$(BIN)/ruff check eros tests
 	$(BIN)/lint-imports
 	$(BIN)/sqlfluff lint models
+	$(BIN)/python scripts/project_evaluator.py
 
 clean:
 	rm -rf target logs warehouse test-output

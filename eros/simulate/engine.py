@@ -2,7 +2,8 @@
 current lists, and at every refresh the policies recompute their lists; for the policies
 that read the product's tables (thompson, original, shipped) the real caption-performance
 job runs first on their own warehouse, through the same command a user runs:
-``eros run --no-alerts caption-performance --date <refresh day> --as-of <01:00 LA> --json``.
+``eros run --no-alerts caption-performance --date <refresh day> --as-of <01:00 LA> --json``
+(Elementary's models off: EROS_ELEMENTARY_ENABLED=false).
 
 Measures (all in expected revenue, i.e. the planted value of each message sent, so the
 comparison is not blurred by purchase noise):
@@ -130,6 +131,9 @@ def run_caption_job(database: Path, day: dt.date, *, project: Path, state_dir: P
         "EROS_DUCKDB_PATH": str(database), "EROS_TARGET": "local", "EROS_SOURCE_SCHEMA": "raw",
         "DBT_TARGET_PATH": str(state_dir / "target"), "DBT_LOG_PATH": str(state_dir / "logs"),
         "EROS_NO_ALERTS": "1", "DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        # Elementary's monitoring models ride along in every job selector; they do not change
+        # what the policy sees, only the cost of each simulated run
+        "EROS_ELEMENTARY_ENABLED": "false",
     })
     command = [_eros_executable(), "run", "--no-alerts", "caption-performance", "--date", day.isoformat(),
                "--as-of", as_of, "--json"]

@@ -5,7 +5,8 @@ All decisions about raising and resolving alerts are made inside dbt (the run-op
 ``dbt run-operation evaluate_alert_rules`` raises exactly what ``eros run`` raises. This
 module runs that evaluation; listing and acknowledging read and write the warehouse
 directly (no dbt process, :mod:`eros.warehouse`); delivery is :mod:`eros.notify`.
-:func:`eros.job_alerts.run_job_with_alerts` is ``eros run <job>``: the job, then this alerting step.
+:func:`eros.job_alerts.run_job_with_alerts` is ``eros run <job>``: the job's one dbt build
+(whose on-run-end evaluates the rules, issue 11), then :func:`deliver_after_job`.
 
 Clock: ``eros alerts evaluate --as-of`` and ``eros alerts send --now`` take a simulated
 instant (naive UTC). The step after a job uses the wall clock, not the job's ``--as-of``:
@@ -224,6 +225,28 @@ def alerts_disabled(env: Mapping[str, str] | None = None) -> bool:
     """True when ``EROS_NO_ALERTS`` is set to something other than '' or '0'."""
     env = os.environ if env is None else env
     return env.get(NO_ALERTS_ENV, "") not in ("", "0")
+
+
+def deliver_after_job(*, project: Path, target: str, env: Mapping[str, str] | None = None,
+                      variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The delivery step after a job whose build already evaluated the alert rules
+    (on-run-end, issue 11): send due alerts when at least one channel has a destination.
+    Never raises.
+
+    Returns:
+        ``{"send": SendReport dict | None, "send_skipped": reason | None, "error": str | None}``.
+    """
+    result: dict[str, Any] = {"send": None, "send_skipped": None, "error": None}
+    try:
+        if not load_destinations(env, project):
+            result["send_skipped"] = "no alert channel configured (EROS_ALERT_*_URL or EROS_ALERT_CONFIG)"
+            return result
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+        with job_lock(duckdb_path(project).parent / ".locks", "alerts_send", wait_seconds=120):
+            result["send"] = send_alerts(project=project, target=target, now=now, env=env, variables=variables).to_dict()
+    except (ErosRunError, ErosUsageError) as exc:
+        result["error"] = str(exc)
+    return result
 
 
 def after_job(*, project: Path, target: str, on_event: Callable[[DbtEvent], None] | None = None,

@@ -3,12 +3,13 @@
 Target (issue 5 "Performance"): with 10,000 active locks the sweep's dbt step takes under
 5 s on DuckDB. The script builds a throwaway warehouse (``eros generate`` for the schema and
 the other source tables), replaces the lock table with ``--active`` active locks that must
-stay active plus ``--past`` past-dated and ``--stale`` stale ones, builds the sweep's tables
-(``dbt build --selector lock_sweep``, not timed), then for each of ``--repeat`` rounds
-restores the locks and times ``dbt run-operation sweep_locks`` (the whole dbt subprocess,
-i.e. what a scheduler waits for). It prints per round and the median:
+stay active plus ``--past`` past-dated and ``--stale`` stale ones, runs the job once (not
+timed), then for each of ``--repeat`` rounds restores the locks and times the lock-sweep job
+``eros.jobs.run_job("lock-sweep")``: its one dbt process ``dbt build --selector lock_sweep``
+(issue 11: one job = one dbt build), i.e. what a scheduler waits for. It prints per round
+and the median:
 
-* ``dbt step``: wall time of the run-operation subprocess (seconds);
+* ``dbt step``: wall time of the build subprocess (seconds);
 * ``cpu``: user + system CPU seconds of that subprocess (a figure that does not grow when
   other processes load the machine: on an idle machine the wall time is close to it);
 * ``in transaction``: the log's sweep_duration_seconds (macro start to the log insert);
@@ -87,18 +88,17 @@ def main() -> int:
         "DBT_LOG_PATH": str(workdir / "logs"),
         "EROS_TARGET": "local",
     })
-    from eros.dbt_invoke import invoke
     from eros.generate import GenerationConfig, generate
+    from eros.jobs import run_job
     from eros.loaders import load_duckdb
-    from eros.lock_sweep import sweep_once
 
     try:
         folder = workdir / "generated"
         generate(GenerationConfig(pages=5, days=10, seed=1, execution_date=EXEC_DATE, captions=300), folder)
         load_duckdb(db, folder)
-        build = invoke(["build", "--selector", "lock_sweep"], project=PROJECT, target="local")
-        if not build.ok:
-            print(f"dbt build --selector lock_sweep failed: {build.errors[:1]}", file=sys.stderr)
+        warm = run_job("lock-sweep", project=PROJECT, target="local", as_of=AS_OF, alerts=False)
+        if warm.status != "SUCCESS":
+            print(f"dbt build --selector lock_sweep failed: {warm.error_message}", file=sys.stderr)
             return 2
         total = args.active + args.past + args.stale
         print(f"lock sweep benchmark: {total:,} active locks ({args.active:,} stay, {args.past:,} past-dated, "
@@ -107,14 +107,14 @@ def main() -> int:
         for index in range(args.repeat):
             plant_locks(db, args.active, args.past, args.stale)
             usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-            attempt = sweep_once(project=PROJECT, target="local", as_of=AS_OF)
+            outcome = run_job("lock-sweep", project=PROJECT, target="local", as_of=AS_OF, alerts=False)
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             cpu = (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime)
-            if not attempt.ok or attempt.result is None:
-                print(f"round {index + 1}: sweep failed: {attempt.error}", file=sys.stderr)
+            if outcome.status != "SUCCESS":
+                print(f"round {index + 1}: sweep failed: {outcome.error_message}", file=sys.stderr)
                 return 2
-            step = attempt.runs[-1].elapsed_seconds
-            result = attempt.result
+            step = outcome.steps[-1]["seconds"]
+            result = outcome.counts
             rounds.append({
                 "dbt_step_seconds": round(step, 3),
                 "dbt_step_cpu_seconds": round(cpu, 3),
@@ -129,7 +129,7 @@ def main() -> int:
         median = statistics.median(r["dbt_step_seconds"] for r in rounds)
         median_cpu = statistics.median(r["dbt_step_cpu_seconds"] for r in rounds)
         load = os.getloadavg()[0]
-        print(f"median dbt run-operation step: {median:.2f} s wall, {median_cpu:.2f} s cpu (target < 5 s): "
+        print(f"median job (one dbt build --selector lock_sweep): {median:.2f} s wall, {median_cpu:.2f} s cpu (target < 5 s): "
               f"{'OK' if median < 5 else 'OVER TARGET'}; load average {load:.1f} on {os.cpu_count()} cores")
         if args.json_out:
             args.json_out.write_text(json.dumps({"rounds": rounds, "median_dbt_step_seconds": median,

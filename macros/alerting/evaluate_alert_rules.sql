@@ -1,9 +1,11 @@
 {#-
-  Alert rule evaluation (issue 7), inside dbt so dbt Cloud jobs get it with a final step
+  Alert rule evaluation (issue 7), inside dbt: the on-run-end hook of every job's build
+  calls it at the wall clock (macros/automation/job_runs.sql), so `dbt build --selector
+  <job>` alone evaluates the rules, on dbt Cloud as under `eros run <job>`; on demand:
 
       dbt run-operation evaluate_alert_rules [--args '{as_of: "2026-06-17 11:00:00"}']
 
-  (`eros run <job>` runs it at the end of every job; `eros alerts evaluate [--as-of]`).
+  (`eros alerts evaluate [--as-of]`).
   At instant T (arg as_of in UTC, else var as_of_timestamp, else when the run-operation
   started; an arg, unlike a var, keeps dbt's partial parse), for every
   enabled condition rule of the seed alert_rules:
@@ -227,22 +229,20 @@
 {% endmacro %}
 
 
-{#- The alerting tables, or a compiler error with the EROS_ALERTS_NEEDS_BUILD marker. -#}
+{#- The alerting tables, or a compiler error with the EROS_ALERTS_NEEDS_BUILD marker when
+    the alert_rules seed is not loaded. automation_alerts (and alert_deliveries) are created
+    when missing (macros/automation/ops_tables.sql). -#}
 {% macro eros_alerting_tables(need_deliveries=false) %}
-    {% set rules = eros_model_relation('alert_rules') %}
-    {% set alerts = eros_model_relation('automation_alerts') %}
-    {% set deliveries = eros_model_relation('alert_deliveries') %}
+    {% do eros_ensure_ops_tables(['automation_alerts', 'alert_deliveries'] if need_deliveries else ['automation_alerts']) %}
+    {% set rules = eros_existing_relation(ref('alert_rules')) %}
+    {% set alerts = eros_ops_relation('automation_alerts') %}
+    {% set deliveries = eros_existing_relation(eros_ops_relation('alert_deliveries')) %}
     {% set missing = [] %}
     {% if rules is none %}{% do missing.append('alert_rules') %}{% endif %}
-    {% if alerts is none %}
-        {% do missing.append('automation_alerts') %}
-    {% else %}
-        {% set names = adapter.get_columns_in_relation(alerts) | map(attribute='name') | map('lower') | list %}
-        {% if 'condition_cleared_at' not in names %}
-            {% do missing.append('automation_alerts.condition_cleared_at') %}
-        {% endif %}
+    {% set names = adapter.get_columns_in_relation(alerts) | map(attribute='name') | map('lower') | list %}
+    {% if 'condition_cleared_at' not in names %}
+        {% do missing.append('automation_alerts.condition_cleared_at') %}
     {% endif %}
-    {% if need_deliveries and deliveries is none %}{% do missing.append('alert_deliveries') %}{% endif %}
     {% if missing %}
         {{ exceptions.raise_compiler_error('EROS_ALERTS_NEEDS_BUILD: ' ~ (missing | join(', ')) ~ ' missing: run `dbt build --selector alerts`') }}
     {% endif %}

@@ -1,19 +1,39 @@
 {#-
-  Job bookkeeping inside dbt, so `dbt build --selector daily` on dbt Cloud records the
-  same job row and alerts as `eros run daily`.
+  Job bookkeeping inside dbt: `dbt build --selector <job>` alone does the whole job, on
+  dbt Cloud as under `eros run <job>` (one dbt process), on a fresh warehouse as on an
+  existing one.
 
-  on-run-start: closes rows of the same job left RUNNING by a killed run (FAILED,
-                "abandoned: ..."), then inserts this run's RUNNING row.
+  on-run-start: checks the job's source tables, creates any missing ops table
+                (macros/automation/ops_tables.sql), closes rows of the same job left
+                RUNNING by a killed run (FAILED, "abandoned: ..."), then inserts this run's
+                RUNNING row. The lock_sweep job's row is written by the sweep node itself
+                (model lock_sweep_run, macros/locks/).
   on-run-end:   decides the status from the node results and the warehouse, writes the
-                final job row and the alerts of DOMAIN.md "Daily automation".
-  The job is the selector name (daily -> daily_automation, ...) or var eros_job.
+                final job row and the alerts of DOMAIN.md "Daily automation", records a
+                failed sweep node, then evaluates the alert rules (evaluate_alert_rules at
+                the wall clock; var eros_evaluate_alerts: false skips it, `eros run
+                --no-alerts`).
+  The job is the selector name (eros_job_names) or var eros_job.
 -#}
 
+{#- Selector -> etl_job_runs.job_name. One entry per job of jobs.yml (its dbt_steps name
+    the selector); tests/python/test_plain_dbt_jobs.py checks that jobs.yml,
+    selectors.yml, eros.jobs.JOBS and this map agree. -#}
 {% macro eros_job_names() %}
     {{ return({
         'daily': 'daily_automation',
         'caption_performance': 'caption_performance',
+        'lock_sweep': 'lock_sweep',
     }) }}
+{% endmacro %}
+
+
+{#- Source tables a job needs (names of the scheduler source); none = all of them. -#}
+{% macro eros_job_sources(job) %}
+    {% if job == 'lock_sweep' %}
+        {{ return(['active_caption_assignments']) }}
+    {% endif %}
+    {{ return(none) }}
 {% endmacro %}
 
 
@@ -40,48 +60,72 @@
 {% endmacro %}
 
 
+{#- The hooks read and write these through ref(). Called before the hooks' `execute`
+    check, so dbt records them at parse time as the hooks' dependencies (a ref() reached
+    only at run time would fail: "unable to infer all dependencies"). -#}
+{% macro eros_hook_refs() %}
+    {% set relations = {} %}
+    {% for name in eros_ops_table_spec().keys() | list + ['alert_rules', 'page_daily_analysis'] %}
+        {% do relations.update({name: ref(name)}) %}
+    {% endfor %}
+    {{ return(relations) }}
+{% endmacro %}
+
+
 {% macro eros_on_run_start() %}
+    {% do eros_hook_refs() %}
     {% if not execute or flags.WHICH not in ('build', 'run') %}
         {{ return('') }}
     {% endif %}
     {% set job = eros_current_job() %}
-    {% if not job %}
+    {% if job %}
+        {% do eros_assert_sources(job, eros_job_sources(job)) %}
+    {% endif %}
+    {% do eros_ensure_ops_tables() %}
+    {% if not job or job == 'lock_sweep' %}
         {{ return('') }}
     {% endif %}
-    {% do eros_assert_sources(job) %}
-    {% set runs = eros_model_relation('etl_job_runs') %}
-    {% if runs is none %}
-        {{ return('') }}
-    {% endif %}
+    {% do eros_start_job_row(job, invocation_id, eros_execution_date_sql()) %}
+    {{ return('') }}
+{% endmacro %}
+
+
+{#- Close rows of `job` left RUNNING by a killed run, then insert job_id's RUNNING row
+    (committed before the job's work starts). -#}
+{% macro eros_start_job_row(job, job_id, execution_date_sql, abandoned_note='the run stopped before recording its end') %}
+    {% set runs = eros_ops_relation('etl_job_runs') %}
     {% set now = eros_utc_now() %}
     {% set abandon_sql %}
         update {{ runs }}
         set
             job_status = 'FAILED',
             job_end_time = {{ eros_timestamp_literal(now) }},
-            error_message = {{ eros_sql_string('abandoned: the run stopped before recording its end; closed by job ' ~ invocation_id) }},
+            error_message = {{ eros_sql_string('abandoned: ' ~ abandoned_note ~ '; closed by job ' ~ job_id) }},
             job_duration_seconds = cast({{ eros_seconds_between('job_start_time', eros_timestamp_literal(now)) }} as {{ eros_type_float() }})
         where
             job_name = {{ eros_sql_string(job) }}
             and job_status = 'RUNNING'
-            and job_id != '{{ invocation_id }}'
+            and job_id != {{ eros_sql_string(job_id) }}
     {% endset %}
     {% do run_query(abandon_sql) %}
     {% set start_sql %}
         insert into {{ runs }} (job_id, job_name, job_start_time, job_status, execution_date, creators_processed, creators_failed)
-        values (
-            '{{ invocation_id }}',
+        select
+            {{ eros_sql_string(job_id) }},
             {{ eros_sql_string(job) }},
             {{ eros_timestamp_literal(eros_run_started()) }},
             'RUNNING',
-            {{ eros_execution_date_sql() }},
+            {{ execution_date_sql }},
             0,
             0
-        )
+        from (select 1 as one) as single_row
+        where not exists (select 1 from {{ runs }} where job_id = {{ eros_sql_string(job_id) }})
     {% endset %}
     {% do run_query(start_sql) %}
-    {% do adapter.commit() if target.type == 'duckdb' %}
-    {{ return('') }}
+    {% if target.type == 'duckdb' %}
+        {% do adapter.ensure_transaction() %}
+        {% do adapter.commit() %}
+    {% endif %}
 {% endmacro %}
 
 
@@ -96,6 +140,7 @@
 
 
 {% macro eros_on_run_end(results) %}
+    {% do eros_hook_refs() %}
     {% if not execute or flags.WHICH not in ('build', 'run') %}
         {{ return('') }}
     {% endif %}
@@ -107,19 +152,42 @@
         {% do eros_finish_daily_job(results) %}
     {% elif job == 'caption_performance' %}
         {% do eros_finish_caption_job(results) %}
+    {% elif job == 'lock_sweep' %}
+        {% do eros_finish_lock_sweep_job(results) %}
     {% else %}
         {% do eros_finish_generic_job(job, results) %}
+    {% endif %}
+    {% if eros_lock_sweep_flag(var('eros_evaluate_alerts', true)) %}
+        {% do eros_evaluate_after_job() %}
     {% endif %}
     {{ return('') }}
 {% endmacro %}
 
 
-{#- Failed nodes of the invocation as short strings, split by the circuit_breaker tag. -#}
+{#- The alert rules at the wall clock (job rows, alert times and acknowledgements are
+    wall-clock times), the same macro as `dbt run-operation evaluate_alert_rules`.
+    Skipped with a log line when the alert_rules seed is not built (a selection without it). -#}
+{% macro eros_evaluate_after_job() %}
+    {% set declared = ref('alert_rules') %}
+    {% if adapter.get_relation(database=declared.database, schema=declared.schema, identifier=declared.identifier) is none %}
+        {% do log('eros: alert rules not evaluated: the alert_rules seed is not built (add it to the selection)', info=true) %}
+        {{ return('') }}
+    {% endif %}
+    {% do evaluate_alert_rules(as_of=eros_utc_now().strftime('%Y-%m-%d %H:%M:%S')) %}
+{% endmacro %}
+
+
+{#- Failed nodes of the invocation as short strings, split by the circuit_breaker tag;
+    the lock sweep node (model lock_sweep_run) apart: its failure is the sweep's, recorded
+    by eros_finish_sweep_node, and does not fail the job that contains it. -#}
 {% macro eros_failed_nodes(results) %}
     {% set breaker = [] %}
     {% set failures = [] %}
+    {% set sweep = [] %}
     {% for result in results %}
-        {% if (result.status | string) in ('error', 'fail', 'runtime error') %}
+        {% if (result.status | string) in ('error', 'fail', 'runtime error', 'skipped') and result.node.name == 'lock_sweep_run' and result.node.resource_type == 'model' %}
+            {% do sweep.append(result) %}
+        {% elif (result.status | string) in ('error', 'fail', 'runtime error') %}
             {% set text = result.node.name ~ ': ' ~ ((result.message or '') | string)[:300] %}
             {% if 'circuit_breaker' in result.node.tags %}
                 {% do breaker.append(text) %}
@@ -128,22 +196,54 @@
             {% endif %}
         {% endif %}
     {% endfor %}
-    {{ return({'breaker': breaker, 'failures': failures}) }}
+    {{ return({'breaker': breaker, 'failures': failures, 'sweep': sweep}) }}
+{% endmacro %}
+
+
+{#- A sweep node that failed (or was skipped) is recorded as the sweep's FAILED job row, a
+    CRITICAL lock_cleanup alert and, inside a daily job, the daily job's page-independent
+    error row (eros_lock_sweep_record_failure). Returns true when it recorded a failure. -#}
+{% macro eros_finish_sweep_node(results) %}
+    {% set failed = eros_failed_nodes(results).sweep %}
+    {% if not failed %}
+        {{ return(false) }}
+    {% endif %}
+    {% set result = failed[0] %}
+    {% set ids = eros_lock_sweep_job_ids() %}
+    {% set text = ((result.message or '') | string) if (result.status | string) != 'skipped' else 'the sweep node was skipped (a node it depends on failed)' %}
+    {% do eros_lock_sweep_record_failure(text or 'the lock sweep failed', job_id=ids.sweep_id, parent_job_id=ids.parent_job_id) %}
+    {{ return(true) }}
+{% endmacro %}
+
+
+{#- The lock_sweep job: the sweep node wrote its job row and alerts; a failed sweep node
+    is recorded here; any other failed node makes the job FAILED too. -#}
+{% macro eros_finish_lock_sweep_job(results) %}
+    {% set recorded = eros_finish_sweep_node(results) %}
+    {% set failed = eros_failed_nodes(results) %}
+    {% set problems = failed.breaker + failed.failures %}
+    {% if problems and not recorded %}
+        {% set message = 'dbt nodes failed: ' ~ (problems | join(' | ')) %}
+        {% set ids = eros_lock_sweep_job_ids() %}
+        {% set today = eros_lock_sweep_plan().today %}
+        {% do eros_write_job_row('lock_sweep', 'FAILED', 0, 0, message, job_id=ids.sweep_id, execution_date=today) %}
+        {% do eros_raise_alert('CRITICAL', 'lock_cleanup', 'Lock sweep FAILED: ' ~ message, job_id=ids.sweep_id) %}
+    {% endif %}
 {% endmacro %}
 
 
 {% macro eros_finish_daily_job(results) %}
     {% set exec_sql = eros_execution_date_sql() %}
     {% set failed = eros_failed_nodes(results) %}
-    {% set analysis = eros_model_relation('page_daily_analysis') %}
-    {% set errors = eros_model_relation('creator_processing_errors') %}
+    {% set analysis = eros_existing_relation(ref('page_daily_analysis')) %}
+    {% set errors = eros_existing_relation(eros_ops_relation('creator_processing_errors')) %}
     {% set active_pages = 0 %}
     {% if analysis is not none %}
         {% set active_pages = eros_scalar("select count(*) from " ~ analysis ~ " where execution_date = " ~ exec_sql ~ " and is_active and job_id = '" ~ invocation_id ~ "'") | int %}
     {% endif %}
     {% set failed_pages = 0 %}
     {% if errors is not none %}
-        {% set failed_pages = eros_scalar("select count(*) from " ~ errors ~ " where job_id = '" ~ invocation_id ~ "'") | int %}
+        {% set failed_pages = eros_scalar("select count(*) from " ~ errors ~ " where job_id = '" ~ invocation_id ~ "' and page_name != '__lock_sweep__'") | int %}
     {% endif %}
     {% set threshold = var('circuit_breaker_failed_pages') | int %}
     {% set exec_text = eros_execution_date() | string %}
@@ -174,6 +274,8 @@
     {% elif var('alert_on_success', false) %}
         {% do eros_raise_alert('INFO', 'daily_automation', 'Daily automation succeeded for ' ~ exec_text) %}
     {% endif %}
+    {#- the sweep that ends the daily job: its failure is recorded, the daily status stays -#}
+    {% do eros_finish_sweep_node(results) %}
 {% endmacro %}
 
 
@@ -196,10 +298,8 @@
 
 {#- Insert or complete this invocation's job row (merge on job_id). -#}
 {% macro eros_write_job_row(job, status, processed, failed, message, job_id=none, started=none, execution_date=none) %}
-    {% set runs = eros_model_relation('etl_job_runs') %}
-    {% if runs is none %}
-        {{ exceptions.raise_compiler_error('etl_job_runs does not exist: build it before recording a job') }}
-    {% endif %}
+    {% do eros_ensure_ops_tables(['etl_job_runs']) %}
+    {% set runs = eros_ops_relation('etl_job_runs') %}
     {% set job_id = job_id or invocation_id %}
     {% set started = started or eros_run_started() %}
     {% set ended = eros_utc_now() %}
@@ -245,10 +345,8 @@
 {#- Append one alert row; the id is stable per (job, level, source) so a re-executed hook
     does not duplicate it. -#}
 {% macro eros_raise_alert(level, source, message, job_id=none) %}
-    {% set alerts = eros_model_relation('automation_alerts') %}
-    {% if alerts is none %}
-        {{ exceptions.raise_compiler_error('automation_alerts does not exist: build it before raising alerts') }}
-    {% endif %}
+    {% do eros_ensure_ops_tables(['automation_alerts']) %}
+    {% set alerts = eros_ops_relation('automation_alerts') %}
     {% set job_id = job_id or invocation_id %}
     {% set alert_id = local_md5(job_id ~ '|' ~ level ~ '|' ~ source ~ '|' ~ message) %}
     {% set insert_sql %}
@@ -269,42 +367,6 @@
 {% endmacro %}
 
 
-{#- run-operation used by `eros run`: the job row, the alerts it raised and job-specific
-    counts, as one JSON line (marker EROS_JSON). -#}
-{% macro eros_report_job(job_id) %}
-    {% set report = {'job': none, 'alerts': [], 'counts': {}} %}
-    {% set runs = eros_model_relation('etl_job_runs') %}
-    {% if runs is not none %}
-        {% set table = run_query("select job_id, job_name, " ~ eros_timestamp_text('job_start_time') ~ " as job_start_time, " ~ eros_timestamp_text('job_end_time') ~ " as job_end_time, job_status, cast(execution_date as " ~ dbt.type_string() ~ ") as execution_date, creators_processed, creators_failed, error_message, job_duration_seconds from " ~ runs ~ " where job_id = " ~ eros_sql_string(job_id)) %}
-        {% for row in table.rows %}
-            {% do report.update({'job': eros_jsonable_row(table.column_names, row)}) %}
-        {% endfor %}
-    {% endif %}
-    {% set alerts = eros_model_relation('automation_alerts') %}
-    {% if alerts is not none %}
-        {% set table = run_query("select alert_id, alert_level, alert_source, alert_message from " ~ alerts ~ " where job_id = " ~ eros_sql_string(job_id) ~ " order by alert_time") %}
-        {% for row in table.rows %}
-            {% do report.alerts.append(eros_jsonable_row(table.column_names, row)) %}
-        {% endfor %}
-    {% endif %}
-    {% set job_name = (report.job or {}).get('job_name') %}
-    {% if job_name == 'caption_performance' %}
-        {% do report.counts.update(eros_caption_job_counts(job_id)) %}
-    {% endif %}
-    {% set analysis = eros_model_relation('page_daily_analysis') %}
-    {% if analysis is not none and job_name != 'caption_performance' %}
-        {% set table = run_query("select cast(count(*) as " ~ dbt.type_bigint() ~ ") as pages_analysed, cast(coalesce(sum(case when is_active then 1 else 0 end), 0) as " ~ dbt.type_bigint() ~ ") as pages_active, cast(coalesce(sum(case when needs_schedule then 1 else 0 end), 0) as " ~ dbt.type_bigint() ~ ") as pages_below_threshold from " ~ analysis ~ " where job_id = " ~ eros_sql_string(job_id)) %}
-        {% do report.counts.update(eros_jsonable_row(table.column_names, table.rows[0])) %}
-    {% endif %}
-    {% set queue = eros_model_relation('schedule_generation_queue') %}
-    {% if queue is not none and job_name != 'caption_performance' %}
-        {% set table = run_query("select cast(coalesce(sum(case when queued_by_job_id = " ~ eros_sql_string(job_id) ~ " then 1 else 0 end), 0) as " ~ dbt.type_bigint() ~ ") as pages_queued, cast(count(*) as " ~ dbt.type_bigint() ~ ") as queue_rows_for_date, cast(coalesce(sum(case when status = 'PENDING' then 1 else 0 end), 0) as " ~ dbt.type_bigint() ~ ") as queue_pending_for_date from " ~ queue ~ " where execution_date = " ~ eros_execution_date_sql()) %}
-        {% do report.counts.update(eros_jsonable_row(table.column_names, table.rows[0])) %}
-    {% endif %}
-    {% do log('EROS_JSON ' ~ tojson(report), info=true) %}
-{% endmacro %}
-
-
 {#- agate rows hold Decimals; turn a row into JSON-safe values (int when whole). -#}
 {% macro eros_jsonable_row(column_names, row) %}
     {% set out = {} %}
@@ -318,4 +380,10 @@
         {% do out.update({name: value}) %}
     {% endfor %}
     {{ return(out) }}
+{% endmacro %}
+
+
+{#- The relation when its table or view exists, else none. -#}
+{% macro eros_existing_relation(relation) %}
+    {{ return(adapter.get_relation(database=relation.database, schema=relation.schema, identifier=relation.identifier)) }}
 {% endmacro %}

@@ -4,11 +4,11 @@
   `dbt run-operation eros_check_sources` / `eros doctor`.
   Returns {'missing_tables': [...], 'missing_columns': {'table': [...]}}.
 -#}
-{% macro eros_source_problems() %}
+{% macro eros_source_problems(only=none) %}
     {% set missing_tables = [] %}
     {% set missing_columns = {} %}
     {% for node in graph.sources.values() %}
-        {% if node.package_name == project_name and node.source_name == 'scheduler' %}
+        {% if node.package_name == project_name and node.source_name == 'scheduler' and (only is none or node.name in only) %}
             {% if node.name != 'page_settings' or var('eros_page_settings_enabled') %}
                 {% set relation = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.identifier) %}
                 {% set shown = (node.database ~ '.' if node.database != target.database else '') ~ node.schema ~ '.' ~ node.identifier %}
@@ -34,8 +34,8 @@
 
 
 {#- One line naming what is missing, or none. -#}
-{% macro eros_source_problem_text() %}
-    {% set problems = eros_source_problems() %}
+{% macro eros_source_problem_text(only=none) %}
+    {% set problems = eros_source_problems(only) %}
     {% set parts = [] %}
     {% if problems.missing_tables %}
         {% set noun = 'source table ' if problems.missing_tables | length == 1 else 'source tables ' %}
@@ -52,16 +52,14 @@
 {#- Stop a job whose sources are missing. When the job tables exist, the run is first
     recorded as FAILED with a CRITICAL alert, so a dropped or renamed source does not stay
     silent until the "not run for 28 h" rule fires. -#}
-{% macro eros_assert_sources(job=none) %}
-    {% set problem = eros_source_problem_text() %}
+{% macro eros_assert_sources(job=none, only=none) %}
+    {% set problem = eros_source_problem_text(only) %}
     {% if problem is none %}
         {{ return('') }}
     {% endif %}
-    {% if job and eros_model_relation('etl_job_runs') is not none %}
+    {% if job and eros_existing_relation(eros_ops_relation('etl_job_runs')) is not none %}
         {% do eros_write_job_row(job, 'FAILED', 0, 0, problem) %}
-        {% if eros_model_relation('automation_alerts') is not none %}
-            {% do eros_raise_alert('CRITICAL', job, job ~ ' FAILED: ' ~ problem) %}
-        {% endif %}
+        {% do eros_raise_alert('CRITICAL', 'lock_cleanup' if job == 'lock_sweep' else job, job ~ ' FAILED: ' ~ problem) %}
     {% endif %}
     {{ exceptions.raise_compiler_error('EROS_SOURCE_MISSING: ' ~ problem) }}
 {% endmacro %}

@@ -19,11 +19,20 @@
   run-operation's connection, committed once at the end (an error rolls it back, and a
   run-operation's connection is rolled back when it closes uncommitted).
 
-  Job bookkeeping: a RUNNING etl_job_runs row (job_name lock_sweep, job_id = invocation_id)
-  is committed before the transaction and completed after it; alerts (source lock_cleanup)
-  come after the commit. When the transaction fails the run-operation fails and the RUNNING
-  row stays: `eros` then calls eros_lock_sweep_record_failure (FAILED row, CRITICAL alert),
-  and in any case the next sweep closes it as FAILED ("abandoned: ...").
+  The same sweep runs as a build node: model lock_sweep_run (materialization
+  eros_lock_sweep, macros/locks/lock_sweep_materialization.sql), selected by the lock_sweep
+  and daily selectors, so `dbt build --selector lock_sweep` alone is the hourly job and the
+  daily build ends its day with a sweep (sweep job id `<daily job id>.sweep`,
+  parent_job_id = the daily job id).
+
+  Job bookkeeping: a RUNNING etl_job_runs row (job_name lock_sweep) is committed before the
+  transaction and completed after it; alerts (source lock_cleanup) come after the commit.
+  When the transaction fails, the node (or run-operation) fails and the RUNNING row stays:
+  in a build the on-run-end hook then calls eros_lock_sweep_record_failure (FAILED row,
+  CRITICAL alert, and the daily job's page-independent error row); a failed run-operation
+  leaves it to the next sweep, which closes it as FAILED ("abandoned: ..."). The tables
+  the sweep writes are created when missing (eros_ensure_ops_tables), so the
+  run-operation works on a fresh warehouse too.
   A dry run reads only the source table and writes nothing at all (no job row, no log row).
 -#}
 
@@ -31,19 +40,39 @@
     {% if not execute %}
         {{ return('') }}
     {% endif %}
+    {% if eros_lock_sweep_flag(dry_run) %}
+        {% set plan = eros_lock_sweep_plan(as_of) %}
+        {% do eros_lock_sweep_dry_run(eros_lock_sweep_source(), plan) %}
+        {{ return('') }}
+    {% endif %}
+    {% set parent = (parent_job_id | string) if parent_job_id not in (none, '') else none %}
+    {% set result = eros_lock_sweep_run(invocation_id, parent, as_of) %}
+    {% do log('EROS_JSON ' ~ tojson({'lock_sweep': result}), info=true) %}
+{% endmacro %}
+
+
+{#- Ids of the sweep of this invocation: inside the daily job `<daily job id>.sweep` with
+    parent_job_id = the daily job id; otherwise the invocation id, no parent. -#}
+{% macro eros_lock_sweep_job_ids() %}
+    {% if eros_current_job() == 'daily_automation' %}
+        {{ return({'sweep_id': invocation_id ~ '.sweep', 'parent_job_id': invocation_id}) }}
+    {% endif %}
+    {{ return({'sweep_id': invocation_id, 'parent_job_id': none}) }}
+{% endmacro %}
+
+
+{#- One sweep (the run-operation and the build node lock_sweep_run call it): its RUNNING
+    job row (committed first), the transaction, the SUCCESS job row and the alerts.
+    Returns the log row's counts plus sweep_id, parent_job_id, sweep_time, business_date,
+    stale_cutoff and the alerts raised. A failure raises (the transaction is rolled back). -#}
+{% macro eros_lock_sweep_run(sweep_id, parent_job_id=none, as_of=none) %}
     {% set started = eros_lock_sweep_clock() %}
     {% set plan = eros_lock_sweep_plan(as_of) %}
     {% set locks = eros_lock_sweep_source() %}
-    {% if eros_lock_sweep_flag(dry_run) %}
-        {% do eros_lock_sweep_dry_run(locks, plan) %}
-        {{ return('') }}
-    {% endif %}
     {% set tables = eros_lock_sweep_tables() %}
-    {% set sweep_id = invocation_id %}
-    {% set parent = (parent_job_id | string) if parent_job_id not in (none, '') else none %}
 
     {% do eros_lock_sweep_start_job(tables.runs, sweep_id, plan) %}
-    {% do eros_lock_sweep_transaction(locks, tables.log, plan, sweep_id, parent, started, eros_lock_sweep_flag(var('lock_sweep_inject_failure', false))) %}
+    {% do eros_lock_sweep_transaction(locks, tables.log, plan, sweep_id, parent_job_id, started, eros_lock_sweep_flag(var('lock_sweep_inject_failure', false))) %}
 
     {% set result = eros_lock_sweep_read_log(tables.log, sweep_id) %}
     {% if result is none %}
@@ -54,15 +83,13 @@
     {% do result.update({
         'dry_run': false,
         'sweep_id': sweep_id,
-        'parent_job_id': parent,
+        'parent_job_id': parent_job_id,
         'sweep_time': plan.sweep_time | string,
         'business_date': plan.today | string,
         'stale_cutoff': plan.stale_cutoff | string,
         'alerts': alerts,
     }) %}
-    {% do log('EROS_JSON ' ~ tojson({'lock_sweep': result}), info=true) %}
-    {#- the job row and alerts as recorded, read back in the same invocation (saves `eros` a dbt run) -#}
-    {% do eros_report_job(sweep_id) %}
+    {{ return(result) }}
 {% endmacro %}
 
 
@@ -149,35 +176,23 @@
 {% endmacro %}
 
 
-{#- The tables the sweep writes. Raises EROS_SWEEP_NEEDS_BUILD when one is missing or
-    lacks a column of its model (run `dbt build --selector lock_sweep` first). -#}
+{#- The tables the sweep writes, created when missing (macros/automation/ops_tables.sql).
+    Raises EROS_SWEEP_NEEDS_BUILD when lock_sweep_log lacks a column of its spec (an older
+    table: `dbt build --selector lock_sweep` adds it). -#}
 {% macro eros_lock_sweep_tables() %}
-    {% set found = {} %}
+    {% do eros_ensure_ops_tables(['lock_sweep_log', 'etl_job_runs', 'automation_alerts']) %}
+    {% set log_relation = eros_ops_relation('lock_sweep_log') %}
+    {% set present = adapter.get_columns_in_relation(log_relation) | map(attribute='name') | map('lower') | list %}
     {% set missing = [] %}
-    {% for name in ['lock_sweep_log', 'etl_job_runs', 'automation_alerts'] %}
-        {% set relation = eros_model_relation(name) %}
-        {% if relation is none %}
-            {% do missing.append(name) %}
-        {% else %}
-            {% do found.update({name: relation}) %}
+    {% for column in eros_ops_table('lock_sweep_log').columns %}
+        {% if column[0] not in present %}
+            {% do missing.append('lock_sweep_log.' ~ column[0]) %}
         {% endif %}
     {% endfor %}
-    {% if 'lock_sweep_log' in found %}
-        {% set present = adapter.get_columns_in_relation(found['lock_sweep_log']) | map(attribute='name') | map('lower') | list %}
-        {% for node in graph.nodes.values() %}
-            {% if node.resource_type == 'model' and node.package_name == project_name and node.name == 'lock_sweep_log' %}
-                {% for column in node.columns %}
-                    {% if column | lower not in present %}
-                        {% do missing.append('lock_sweep_log.' ~ column) %}
-                    {% endif %}
-                {% endfor %}
-            {% endif %}
-        {% endfor %}
-    {% endif %}
     {% if missing %}
         {{ exceptions.raise_compiler_error('EROS_SWEEP_NEEDS_BUILD: ' ~ (missing | join(', ')) ~ ' not built: run `dbt build --selector lock_sweep` first') }}
     {% endif %}
-    {{ return({'log': found['lock_sweep_log'], 'runs': found['etl_job_runs'], 'alerts': found['automation_alerts']}) }}
+    {{ return({'log': log_relation, 'runs': eros_ops_relation('etl_job_runs'), 'alerts': eros_ops_relation('automation_alerts')}) }}
 {% endmacro %}
 
 
@@ -307,34 +322,8 @@
 {#- Close lock_sweep rows left RUNNING by a killed or failed sweep, then record this
     sweep as RUNNING; committed before the sweep's transaction starts. -#}
 {% macro eros_lock_sweep_start_job(runs, sweep_id, plan) %}
-    {% set now = eros_utc_now() %}
-    {% set abandon_sql %}
-        update {{ runs }}
-        set
-            job_status = 'FAILED',
-            job_end_time = {{ eros_timestamp_literal(now) }},
-            error_message = {{ eros_sql_string('abandoned: the sweep stopped before recording its end (its transaction was rolled back, no lock changed); closed by sweep ' ~ sweep_id) }},
-            job_duration_seconds = cast({{ eros_seconds_between('job_start_time', eros_timestamp_literal(now)) }} as {{ eros_type_float() }})
-        where
-            job_name = 'lock_sweep'
-            and job_status = 'RUNNING'
-            and job_id != {{ eros_sql_string(sweep_id) }}
-    {% endset %}
-    {% do run_query(abandon_sql) %}
-    {% set start_sql %}
-        insert into {{ runs }} (job_id, job_name, job_start_time, job_status, execution_date, creators_processed, creators_failed)
-        values (
-            {{ eros_sql_string(sweep_id) }},
-            'lock_sweep',
-            {{ eros_timestamp_literal(eros_run_started()) }},
-            'RUNNING',
-            {{ eros_date_literal(plan.today) }},
-            0,
-            0
-        )
-    {% endset %}
-    {% do run_query(start_sql) %}
-    {% do eros_lock_sweep_commit() %}
+    {% do eros_start_job_row('lock_sweep', sweep_id, eros_date_literal(plan.today),
+        abandoned_note='the sweep stopped before recording its end (its transaction was rolled back, no lock changed)') %}
 {% endmacro %}
 
 
@@ -418,16 +407,9 @@
 {% macro eros_lock_sweep_record_failure(message, job_id=none, parent_job_id=none, as_of=none) %}
     {% set job_id = job_id or invocation_id %}
     {% set plan = eros_lock_sweep_plan(as_of) %}
-    {% set runs = eros_model_relation('etl_job_runs') %}
-    {% set alerts = eros_model_relation('automation_alerts') %}
-    {% if runs is none or alerts is none %}
-        {{ exceptions.raise_compiler_error('cannot record the failed lock sweep: etl_job_runs / automation_alerts are not built') }}
-    {% endif %}
-    {% set log_relation = eros_model_relation('lock_sweep_log') %}
-    {% set committed = none %}
-    {% if log_relation is not none %}
-        {% set committed = eros_lock_sweep_read_log(log_relation, job_id) %}
-    {% endif %}
+    {% do eros_ensure_ops_tables(['lock_sweep_log', 'etl_job_runs', 'automation_alerts', 'creator_processing_errors']) %}
+    {% set runs = eros_ops_relation('etl_job_runs') %}
+    {% set committed = eros_lock_sweep_read_log(eros_ops_relation('lock_sweep_log'), job_id) %}
     {% set text = (message or 'the sweep run-operation failed') | string %}
     {% if committed is none %}
         {% set text = text ~ ' (nothing was changed: the sweep is all-or-nothing)' %}
@@ -443,28 +425,26 @@
     {% do eros_raise_alert('CRITICAL', 'lock_cleanup', 'Lock sweep FAILED: ' ~ text, job_id=job_id) %}
     {% set parent_recorded = false %}
     {% if parent_job_id not in (none, '') %}
-        {% set errors = eros_model_relation('creator_processing_errors') %}
-        {% if errors is not none %}
-            {% set parent_date = eros_scalar('select cast(execution_date as ' ~ dbt.type_string() ~ ') from ' ~ runs ~ ' where job_id = ' ~ eros_sql_string(parent_job_id), default=none) %}
-            {% set parent_date_sql = ('cast(' ~ eros_sql_string(parent_date | string) ~ ' as date)') if parent_date else eros_date_literal(plan.today) %}
-            {% set error_sql %}
-                insert into {{ errors }} (job_id, page_name, execution_date, error_message, error_time)
-                select
-                    {{ eros_sql_string(parent_job_id) }},
-                    '__lock_sweep__',
-                    {{ parent_date_sql }},
-                    {{ eros_sql_string(('LOCK_SWEEP_FAILED: sweep ' ~ job_id ~ ': ' ~ text)[:2000]) }},
-                    {{ eros_timestamp_literal(eros_utc_now()) }}
-                from (select 1 as one) as single_row
-                where not exists (
-                    select 1 from {{ errors }}
-                    where job_id = {{ eros_sql_string(parent_job_id) }} and page_name = '__lock_sweep__'
-                )
-            {% endset %}
-            {% do run_query(error_sql) %}
-            {% do eros_lock_sweep_commit() %}
-            {% set parent_recorded = true %}
-        {% endif %}
+        {% set errors = eros_ops_relation('creator_processing_errors') %}
+        {% set parent_date = eros_scalar('select cast(execution_date as ' ~ dbt.type_string() ~ ') from ' ~ runs ~ ' where job_id = ' ~ eros_sql_string(parent_job_id), default=none) %}
+        {% set parent_date_sql = ('cast(' ~ eros_sql_string(parent_date | string) ~ ' as date)') if parent_date else eros_date_literal(plan.today) %}
+        {% set error_sql %}
+            insert into {{ errors }} (job_id, page_name, execution_date, error_message, error_time)
+            select
+                {{ eros_sql_string(parent_job_id) }},
+                '__lock_sweep__',
+                {{ parent_date_sql }},
+                {{ eros_sql_string(('LOCK_SWEEP_FAILED: sweep ' ~ job_id ~ ': ' ~ text)[:2000]) }},
+                {{ eros_timestamp_literal(eros_utc_now()) }}
+            from (select 1 as one) as single_row
+            where not exists (
+                select 1 from {{ errors }}
+                where job_id = {{ eros_sql_string(parent_job_id) }} and page_name = '__lock_sweep__'
+            )
+        {% endset %}
+        {% do run_query(error_sql) %}
+        {% do eros_lock_sweep_commit() %}
+        {% set parent_recorded = true %}
     {% endif %}
     {% do log('EROS_JSON ' ~ tojson({'lock_sweep_failure': {
         'job_id': job_id,
@@ -473,5 +453,4 @@
         'parent_error_recorded': parent_recorded,
         'message': text,
     }}), info=true) %}
-    {% do eros_report_job(job_id) %}
 {% endmacro %}

@@ -52,7 +52,7 @@
 
 
 {% macro eros_schedule_alert(alert, run_id) %}
-    {% if alert and eros_model_relation('automation_alerts') is not none %}
+    {% if alert and eros_existing_relation(eros_ops_relation('automation_alerts')) is not none %}
         {% do eros_raise_alert(alert.level, 'scheduler', alert.message, job_id=run_id) %}
         {{ return(true) }}
     {% endif %}
@@ -129,14 +129,14 @@
 
 
 {% macro eros_schedule_sync(finish=none, abandon=none, slots=none, claim_first_new=none, claim=none) %}
-    {% set runs = eros_model_relation('scheduled_job_runs') %}
+    {% set runs = eros_existing_relation(eros_ops_relation('scheduled_job_runs')) %}
     {% set writes = finish or abandon or claim_first_new or claim %}
     {% if runs is none and writes %}
         {{ exceptions.raise_compiler_error('EROS_SCHEDULE_NEEDS_BUILD: scheduled_job_runs does not exist') }}
     {% endif %}
     {% set out = {
         'exists': runs is not none,
-        'alerts_exist': eros_model_relation('automation_alerts') is not none,
+        'alerts_exist': eros_existing_relation(eros_ops_relation('automation_alerts')) is not none,
         'attempts': [],
         'last_slots': {},
         'claim': none,

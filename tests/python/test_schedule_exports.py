@@ -58,7 +58,9 @@ def test_dbt_cloud_export_is_valid_for_dbt_jobs_as_code(run_eros: RunEros, dbt_j
     shipped = load_schedules(PROJECT / "jobs.yml").jobs
     for key in shipped:
         assert jobs[f"eros-{key}"]["execute_steps"] == list(shipped[key].dbt_steps)
-    assert jobs["eros-daily"]["execute_steps"][:2] == ["dbt build --selector daily", "dbt run-operation sweep_locks"]
+    # one job = one dbt build (issue 11): the build also sweeps the locks and evaluates the alert rules
+    assert jobs["eros-daily"]["execute_steps"] == ["dbt build --selector daily"]
+    assert jobs["eros-lock-sweep"]["execute_steps"] == ["dbt build --selector lock_sweep"]
     assert jobs["eros-lock-sweep"]["schedule"]["cron"] == "0 * * * *"
     assert jobs["eros-caption-performance"]["settings"]["target_name"] == "prod"
     text = summer.read_text()

@@ -19,8 +19,8 @@
         incremental_strategy='merge',
         unique_key='delivery_id',
         on_schema_change='append_new_columns',
-        partition_by=eros_partition_by('first_attempt_at', 'timestamp'),
-        cluster_by=eros_cluster_by(['channel', 'status']),
+        partition_by=eros_ops_partition_by('alert_deliveries'),
+        cluster_by=eros_ops_cluster_by('alert_deliveries'),
         contract={'enforced': true},
     )
 }}
@@ -30,18 +30,7 @@ with
 final as (
 
     select
-        cast(null as {{ dbt.type_string() }}) as delivery_id,
-        cast(null as {{ dbt.type_string() }}) as alert_id,
-        cast(null as {{ dbt.type_string() }}) as channel,
-        cast(null as {{ dbt.type_string() }}) as delivery_kind,
-        cast(null as {{ dbt.type_string() }}) as status,
-        cast(null as {{ dbt.type_bigint() }}) as attempts,
-        cast(null as {{ dbt.type_string() }}) as batch_id,
-        cast(null as {{ dbt.type_string() }}) as destination,
-        cast(null as {{ dbt.type_timestamp() }}) as first_attempt_at,
-        cast(null as {{ dbt.type_timestamp() }}) as last_attempt_at,
-        cast(null as {{ dbt.type_timestamp() }}) as sent_at,
-        cast(null as {{ dbt.type_string() }}) as error_message
+        {{ eros_ops_shell('alert_deliveries') }}
 
 )
 

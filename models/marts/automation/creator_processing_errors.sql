@@ -11,8 +11,8 @@
         incremental_strategy='merge',
         unique_key=['job_id', 'page_name'],
         on_schema_change='append_new_columns',
-        partition_by=eros_partition_by('error_time', 'timestamp'),
-        cluster_by=eros_cluster_by(['page_name']),
+        partition_by=eros_ops_partition_by('creator_processing_errors'),
+        cluster_by=eros_ops_cluster_by('creator_processing_errors'),
         contract={'enforced': true},
     )
 }}

@@ -11,8 +11,8 @@
         incremental_strategy='merge',
         unique_key=['page_name', 'execution_date'],
         on_schema_change='append_new_columns',
-        partition_by=eros_partition_by('execution_date', 'date'),
-        cluster_by=eros_cluster_by(['status', 'page_name']),
+        partition_by=eros_ops_partition_by('schedule_generation_queue'),
+        cluster_by=eros_ops_cluster_by('schedule_generation_queue'),
         contract={'enforced': true},
     )
 }}

@@ -11,7 +11,7 @@
         incremental_strategy='merge',
         unique_key='sweep_id',
         on_schema_change='append_new_columns',
-        partition_by=eros_partition_by('sweep_time', 'timestamp'),
+        partition_by=eros_ops_partition_by('lock_sweep_log'),
         contract={'enforced': true},
     )
 }}
@@ -21,16 +21,7 @@ with
 final as (
 
     select
-        cast(null as {{ dbt.type_string() }}) as sweep_id,
-        cast(null as {{ dbt.type_timestamp() }}) as sweep_time,
-        cast(null as date) as business_date,
-        cast(null as {{ dbt.type_bigint() }}) as locks_expired_stale,
-        cast(null as {{ dbt.type_bigint() }}) as locks_expired_past_date,
-        cast(null as {{ dbt.type_bigint() }}) as total_locks_cleaned,
-        cast(null as {{ eros_type_float() }}) as sweep_duration_seconds,
-        cast(null as {{ dbt.type_bigint() }}) as active_locks_after,
-        cast(null as {{ dbt.type_bigint() }}) as pages_affected,
-        cast(null as {{ dbt.type_string() }}) as parent_job_id
+        {{ eros_ops_shell('lock_sweep_log') }}
 
 )
 

@@ -12,8 +12,8 @@
         incremental_strategy='merge',
         unique_key='alert_id',
         on_schema_change='append_new_columns',
-        partition_by=eros_partition_by('alert_time', 'timestamp'),
-        cluster_by=eros_cluster_by(['alert_level', 'alert_source']),
+        partition_by=eros_ops_partition_by('automation_alerts'),
+        cluster_by=eros_ops_cluster_by('automation_alerts'),
         contract={'enforced': true},
     )
 }}
@@ -23,21 +23,7 @@ with
 final as (
 
     select
-        cast(null as {{ dbt.type_string() }}) as alert_id,
-        cast(null as {{ dbt.type_timestamp() }}) as alert_time,
-        cast(null as {{ dbt.type_string() }}) as alert_level,
-        cast(null as {{ dbt.type_string() }}) as alert_source,
-        cast(null as {{ dbt.type_string() }}) as alert_message,
-        cast(null as {{ dbt.type_string() }}) as job_id,
-        cast(null as {{ dbt.type_boolean() }}) as acknowledged,
-        cast(null as {{ dbt.type_timestamp() }}) as acknowledged_at,
-        cast(null as {{ dbt.type_string() }}) as acknowledged_by,
-        cast(null as {{ dbt.type_string() }}) as rule_id,
-        cast(null as {{ dbt.type_string() }}) as status,
-        cast(null as {{ eros_type_float() }}) as condition_value,
-        cast(null as {{ eros_type_float() }}) as condition_threshold,
-        cast(null as {{ dbt.type_timestamp() }}) as condition_cleared_at,
-        cast(null as {{ dbt.type_timestamp() }}) as resolved_at
+        {{ eros_ops_shell('automation_alerts') }}
 
 )
 

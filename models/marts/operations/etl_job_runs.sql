@@ -11,8 +11,8 @@
         incremental_strategy='merge',
         unique_key='job_id',
         on_schema_change='append_new_columns',
-        partition_by=eros_partition_by('job_start_time', 'timestamp'),
-        cluster_by=eros_cluster_by(['job_name', 'job_status']),
+        partition_by=eros_ops_partition_by('etl_job_runs'),
+        cluster_by=eros_ops_cluster_by('etl_job_runs'),
         contract={'enforced': true},
     )
 }}
@@ -22,16 +22,7 @@ with
 final as (
 
     select
-        cast(null as {{ dbt.type_string() }}) as job_id,
-        cast(null as {{ dbt.type_string() }}) as job_name,
-        cast(null as {{ dbt.type_timestamp() }}) as job_start_time,
-        cast(null as {{ dbt.type_timestamp() }}) as job_end_time,
-        cast(null as {{ dbt.type_string() }}) as job_status,
-        cast(null as date) as execution_date,
-        cast(null as {{ dbt.type_bigint() }}) as creators_processed,
-        cast(null as {{ dbt.type_bigint() }}) as creators_failed,
-        cast(null as {{ dbt.type_string() }}) as error_message,
-        cast(null as {{ eros_type_float() }}) as job_duration_seconds
+        {{ eros_ops_shell('etl_job_runs') }}
 
 )
 

@@ -14,8 +14,8 @@
         unique_key='run_id',
         on_schema_change='append_new_columns',
         full_refresh=false,
-        partition_by=eros_partition_by('slot_time', 'timestamp'),
-        cluster_by=eros_cluster_by(['job', 'status']),
+        partition_by=eros_ops_partition_by('scheduled_job_runs'),
+        cluster_by=eros_ops_cluster_by('scheduled_job_runs'),
         contract={'enforced': true},
     )
 }}
@@ -25,20 +25,7 @@ with
 final as (
 
     select
-        cast(null as {{ dbt.type_string() }}) as run_id,
-        cast(null as {{ dbt.type_string() }}) as job,
-        cast(null as {{ dbt.type_string() }}) as job_step,
-        cast(null as {{ dbt.type_timestamp() }}) as slot_time,
-        cast(null as {{ dbt.type_string() }}) as slot_local,
-        cast(null as {{ dbt.type_bigint() }}) as attempt,
-        cast(null as {{ dbt.type_string() }}) as status,
-        cast(null as {{ dbt.type_string() }}) as runner_id,
-        cast(null as {{ dbt.type_timestamp() }}) as started_at,
-        cast(null as {{ dbt.type_timestamp() }}) as finished_at,
-        cast(null as {{ dbt.type_bigint() }}) as exit_code,
-        cast(null as {{ dbt.type_string() }}) as job_id,
-        cast(null as {{ dbt.type_string() }}) as job_status,
-        cast(null as {{ dbt.type_string() }}) as message
+        {{ eros_ops_shell('scheduled_job_runs') }}
 
 )
 

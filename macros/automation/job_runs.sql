@@ -65,7 +65,9 @@
     only at run time would fail: "unable to infer all dependencies"). -#}
 {% macro eros_hook_refs() %}
     {% set relations = {} %}
-    {% for name in eros_ops_table_spec().keys() | list + ['alert_rules', 'page_daily_analysis'] %}
+    {#- ops tables, what the job summaries read, and what the alert-rule evaluation reads
+        (eros_health_measures_sql in macros/health/health_measures.sql) -#}
+    {% for name in eros_ops_table_spec().keys() | list + ['alert_rules', 'page_daily_analysis', 'caption_bandit_stats', 'caption_attribution_daily'] %}
         {% do relations.update({name: ref(name)}) %}
     {% endfor %}
     {{ return(relations) }}

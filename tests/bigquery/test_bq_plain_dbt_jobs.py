@@ -56,5 +56,9 @@ def test_plain_dbt_build_daily_records_what_eros_run_daily_records(bq_emulator: 
     assert sorted((j["job_name"], j["job_status"]) for j in jobs) == [("daily_automation", "COMPLETED_WITH_ERRORS"), ("lock_sweep", "SUCCESS")]
     alerts = plain.query("bigquery", f"select alert_level, alert_source from {plain.table('bigquery', 'automation_alerts')}")
     assert ("WARNING", "daily_automation") in {(a["alert_level"], a["alert_source"]) for a in alerts}
-    queued = plain.query("bigquery", f"select count(*) as n from {plain.table('bigquery', 'schedule_generation_queue')}")
-    assert queued[0]["n"] > 0
+    # the queue holds exactly the valid pages below the saturation threshold
+    queued = plain.query("bigquery", f"select page_name from {plain.table('bigquery', 'schedule_generation_queue')}")
+    due = plain.query("bigquery", f"select page_name from {plain.table('bigquery', 'page_daily_analysis')} "
+                                  "where needs_schedule and validation_error is null")
+    assert sorted(r["page_name"] for r in queued) == sorted(r["page_name"] for r in due)
+    assert plain.query("bigquery", f"select count(*) as n from {plain.table('bigquery', 'creator_processing_errors')}")[0]["n"] == 1

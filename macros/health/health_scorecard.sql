@@ -59,7 +59,7 @@
     {% for name, sql in queries.items() %}
         {% set missing = [] %}
         {% for model_name in (requires or {}).get(name, []) %}
-            {% if eros_model_relation(model_name) is none %}
+            {% if eros_health_relation(model_name) is none %}
                 {% do missing.append(model_name) %}
             {% endif %}
         {% endfor %}

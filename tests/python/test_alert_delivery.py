@@ -83,7 +83,7 @@ def test_batches_mention_escalate_on_time_and_stop_after_ack(alerting, run_eros,
     for body in (slack[0], gchat[0]):
         assert critical[:12] in body["message"] and "warn-1" in body["message"] and "warn-2" not in body["message"]
         assert body["type"] == "failure" and "CRITICAL" in body["title"] and "1 WARNING" in body["title"]
-        assert "Daily automation has not started for more than 28 h" in body["message"]
+        assert "Daily automation has not completed a run started in the last 28 h" in body["message"]
     for body in (slack[1], gchat[1]):  # no mention for a WARNING-only batch
         assert body["message"].startswith("[WARNING] Lock sweep cleaned 1,700 locks") and body["type"] == "warning"
 

@@ -20,7 +20,8 @@
 
 {%- set missing_sources = eros_health_missing_sources() -%}
 {%- if missing_sources -%}
-    {{ exceptions.raise_compiler_error('health checks need the source table(s) ' ~ missing_sources | join(', ') ~ ', which do not exist') }}
+    {{ exceptions.raise_compiler_error('EROS_SOURCE_MISSING: Source Error: source table(s) ' ~ missing_sources | join(', ')
+        ~ ' do not exist; the health checks need them (set EROS_SOURCE_SCHEMA / EROS_SOURCE_DATABASE, or run `eros generate`)') }}
 {%- endif -%}
 
 with

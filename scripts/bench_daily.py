@@ -9,7 +9,9 @@ eros.loaders into a DuckDB file, and on separate copies of that file runs:
 * ``loop``: the original procedure's method, re-implemented faithfully with today's rules:
   a cursor over the pages and one SQL query per page (validation, activity, tier, health,
   saturation), then one insert per queued page and per failed page. It runs in its own
-  process on DuckDB (the warehouse of the job), so both use the same engine;
+  process on DuckDB (the warehouse of the job), so both use the same engine. Its copy of
+  the source tables is sorted by page first (untimed, like a table clustered by page), so
+  each per-page query reads only its page's blocks;
 * ``job, empty data``: the job on a warehouse whose source tables exist but hold no rows
   (its fixed cost: dbt start-up, parse, hooks, every node of the selector).
 
@@ -341,6 +343,21 @@ def job_queue(db: Path) -> list[str]:
     return [r[0] for r in rows]
 
 
+def cluster_for_loop(db: Path) -> Path:
+    """Sort the loop's copy of the source tables by page (untimed preparation), as a table
+    clustered by page_name: DuckDB's min/max zone maps then let each per-page query read
+    only its page's blocks. Without it every per-page query scans the whole table and the
+    loop is slower than the method deserves."""
+    import duckdb
+
+    with duckdb.connect(str(db)) as con:
+        con.execute("create or replace table raw.mass_messages as select * from raw.mass_messages order by page_name, sending_time")
+        con.execute("create or replace table raw.active_caption_assignments as "
+                    "select * from raw.active_caption_assignments order by page_name")
+        con.execute("checkpoint")
+    return db
+
+
 def run_loop_measured(workdir: Path, db: Path) -> dict[str, Any]:
     env = bench_env(workdir, db)
     command = [sys.executable, str(Path(__file__).resolve()), "--loop-worker", str(db)]
@@ -405,7 +422,7 @@ def main() -> int:
         entry: dict[str, Any] = {"job": {k: v for k, v in job.items() if k not in ("stdout", "stderr")},
                                  "job_first_run": {k: v for k, v in job_first.items() if k not in ("stdout", "stderr")}}
         if not args.skip_loop:
-            loop = run_loop_measured(workdir, fresh_copy(base, f"loop_{pages}.duckdb"))
+            loop = run_loop_measured(workdir, cluster_for_loop(fresh_copy(base, f"loop_{pages}.duckdb")))
             if loop["loop"] is None:
                 print(f"  loop failed: {loop['stderr']}", file=sys.stderr)
                 return 2

@@ -11,15 +11,14 @@
     the whole project, and an env_var() read while parsing would make dbt re-parse every
     file that read it whenever the value changes. At parse time (execute is false) the
     value only shapes SQL that is rendered again before it runs, so '' (today) is fine.
-    at_parse=true also reads the environment while parsing, for values that end up in a
-    model's config (fixed at parse time): dbt then tracks the variable and re-parses just
-    the files that read it when it changes. -#}
-{% macro eros_job_parameter(name, env_name, at_parse=false) %}
+    Model configs are fixed at parse time: a config that needs a job parameter gets it at
+    execution time (macros/utils/runtime_predicates.sql). -#}
+{% macro eros_job_parameter(name, env_name) %}
     {% set explicit = var(name, '') %}
     {% if explicit not in (none, '') %}
         {{ return(explicit | string) }}
     {% endif %}
-    {% if execute or at_parse %}
+    {% if execute %}
         {{ return(env_var(env_name, '')) }}
     {% endif %}
     {{ return('') }}
@@ -33,10 +32,9 @@
 
 {#- The execution date of the run as a datetime.date: var execution_date (YYYY-MM-DD; or the
     EROS_EXECUTION_DATE environment variable, see eros_job_parameter), or today in the
-    business time zone. Raises a compiler error naming the bad value. at_parse: see
-    eros_job_parameter (only for values that go into a model config). -#}
-{% macro eros_execution_date(at_parse=false) %}
-    {% set raw = eros_job_parameter('execution_date', 'EROS_EXECUTION_DATE', at_parse) %}
+    business time zone. Raises a compiler error naming the bad value. -#}
+{% macro eros_execution_date() %}
+    {% set raw = eros_job_parameter('execution_date', 'EROS_EXECUTION_DATE') %}
     {% if raw in (none, '') %}
         {% set now_local = modules.datetime.datetime.now(modules.pytz.timezone(eros_business_tz())) %}
         {{ return(now_local.date()) }}
@@ -135,8 +133,8 @@
 
 
 {#- Date literal for execution_date + offset_days (business calendar). -#}
-{% macro eros_exec_date_plus(offset_days, at_parse=false) -%}
-    {{ eros_date_literal(eros_execution_date(at_parse) + modules.datetime.timedelta(days=offset_days)) }}
+{% macro eros_exec_date_plus(offset_days) -%}
+    {{ eros_date_literal(eros_execution_date() + modules.datetime.timedelta(days=offset_days)) }}
 {%- endmacro %}
 
 

@@ -17,11 +17,13 @@
         on_schema_change='append_new_columns',
         partition_by=eros_partition_by('sending_date_la', 'date'),
         cluster_by=eros_cluster_by(['page_name']),
-        incremental_predicates=[
-            'DBT_INTERNAL_DEST.sending_date_la >= ' ~ eros_exec_date_plus(window.predicate_from_days, at_parse=true),
-        ],
+        incremental_predicates=eros_runtime_predicates_placeholder(),
     )
 }}
+
+{%- do eros_set_incremental_predicates([
+    'DBT_INTERNAL_DEST.sending_date_la >= ' ~ eros_exec_date_plus(window.predicate_from_days),
+]) %}
 
 with
 

@@ -34,10 +34,13 @@ Targets (printed with OK / MISSED): at 500 pages the job uses no more CPU than t
 5,000 pages at most a fifth; at 5,000 pages within 3 CPU s of its empty-data run; the
 empty-data run at most 6 CPU s.
 
+Elementary (on by default in every job) is measured with its switch off and on
+(``--elementary off on``, env EROS_ELEMENTARY_ENABLED); the loop runs once per size.
+
 Usage::
 
     .venv/bin/python scripts/bench_daily.py [--pages 500 5000] [--days 90] [--workdir DIR]
-        [--json-out FILE] [--skip-loop]
+        [--json-out FILE] [--skip-loop] [--elementary off on]
 
 Nothing is asserted; figures are printed (and written as JSON with ``--json-out``).
 """
@@ -386,6 +389,8 @@ def main() -> int:
     parser.add_argument("--workdir", type=Path, default=None, help="keeps generated data between runs (default: a temp dir)")
     parser.add_argument("--json-out", type=Path, default=None)
     parser.add_argument("--skip-loop", action="store_true", help="only the job (and its empty-data run)")
+    parser.add_argument("--elementary", nargs="+", choices=["default", "on", "off"], default=["off", "on"],
+                        help="Elementary switch of the job runs (EROS_ELEMENTARY_ENABLED); each setting is measured")
     parser.add_argument("--loop-worker", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -395,70 +400,81 @@ def main() -> int:
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="eros_bench_daily_"))
     workdir.mkdir(parents=True, exist_ok=True)
-    report: dict[str, Any] = {"execution_date": EXEC_DATE.isoformat(), "as_of": AS_OF.isoformat(), "sizes": {}}
+    report: dict[str, Any] = {"execution_date": EXEC_DATE.isoformat(), "as_of": AS_OF.isoformat(), "settings": {}}
     print(f"daily job benchmark: execution date {EXEC_DATE}, {args.days} days of history, seed {SEED}, "
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
-    empty: dict[str, Any] | None = None
-    rows_out = []
-    for pages in args.pages:
-        print(f"{pages:,} pages:", flush=True)
-        base = prepare_base(workdir, pages, args.days)
-        if empty is None:
-            warm_parse(workdir, as_warehouse(empty_copy(base, "job_empty.duckdb")))
-            empty_first, empty = run_job_twice(workdir, as_warehouse(empty_copy(base, "job_empty.duckdb")))
-            rows_out.append(("job, empty, first run", empty_first))
-            rows_out.append(("job, empty data", empty))
-            empty_status = (empty["outcome"] or {}).get("status", f"no outcome, exit {empty['returncode']}")
-            print(f"  job, empty data: {empty['cpu']:.2f} CPU s ({empty_status}); first run on the warehouse "
-                  f"{empty_first['cpu']:.2f} CPU s", flush=True)
-        job_db = as_warehouse(fresh_copy(base, f"job_{pages}.duckdb"))
-        job_first, job = run_job_twice(workdir, job_db)
-        job["queued"] = job_queue(job_db)
-        status = (job["outcome"] or {}).get("status", f"no outcome, exit {job['returncode']}")
-        print(f"  job: {job['cpu']:.2f} CPU s, status {status}, {len(job['queued'])} pages queued; first run on the "
-              f"warehouse {job_first['cpu']:.2f} CPU s", flush=True)
-        rows_out.append((f"job, {pages:,}, first run", job_first))
-        rows_out.append((f"job, {pages:,} pages", job))
-        entry: dict[str, Any] = {"job": {k: v for k, v in job.items() if k not in ("stdout", "stderr")},
-                                 "job_first_run": {k: v for k, v in job_first.items() if k not in ("stdout", "stderr")}}
-        if not args.skip_loop:
-            loop = run_loop_measured(workdir, cluster_for_loop(fresh_copy(base, f"loop_{pages}.duckdb")))
-            if loop["loop"] is None:
-                print(f"  loop failed: {loop['stderr']}", file=sys.stderr)
-                return 2
-            queued_loop = loop["loop"]["queued"]
-            print(f"  loop: {loop['cpu']:.2f} CPU s, status {loop['loop']['status']}, {len(queued_loop)} pages queued, "
-                  f"{len(loop['loop']['failed'])} failed", flush=True)
-            rows_out.append((f"loop, {pages:,} pages", loop))
-            only_job = sorted(set(job["queued"]) - set(queued_loop))
-            only_loop = sorted(set(queued_loop) - set(job["queued"]))
-            same = not only_job and not only_loop
-            print(f"  same queue: {'yes' if same else 'NO'}"
-                  + ("" if same else f" (job only: {only_job[:10]}, loop only: {only_loop[:10]})"))
-            entry["loop"] = {k: v for k, v in loop.items() if k not in ("stdout", "stderr")}
-            entry["same_queue"] = same
-        report["sizes"][str(pages)] = entry
+    rows_out: list[tuple[str, dict[str, Any]]] = []
+    loops: dict[int, dict[str, Any]] = {}
+    checks: list[tuple[str, bool, str]] = []
+    for setting in args.elementary:
+        if setting == "default":
+            os.environ.pop("EROS_ELEMENTARY_ENABLED", None)
+        else:
+            os.environ["EROS_ELEMENTARY_ENABLED"] = "true" if setting == "on" else "false"
+        tag = f"elementary {setting}"
+        print(f"[{tag}]", flush=True)
+        empty: dict[str, Any] | None = None
+        sizes: dict[str, Any] = {}
+        for pages in args.pages:
+            print(f"{pages:,} pages:", flush=True)
+            base = prepare_base(workdir, pages, args.days)
+            if empty is None:
+                warm_parse(workdir, as_warehouse(empty_copy(base, "job_empty.duckdb")))
+                empty_first, empty = run_job_twice(workdir, as_warehouse(empty_copy(base, "job_empty.duckdb")))
+                rows_out.append((f"job, empty, first run [{setting}]", empty_first))
+                rows_out.append((f"job, empty data [{setting}]", empty))
+                empty_status = (empty["outcome"] or {}).get("status", f"no outcome, exit {empty['returncode']}")
+                print(f"  job, empty data: {empty['cpu']:.2f} CPU s ({empty_status}); first run on the warehouse "
+                      f"{empty_first['cpu']:.2f} CPU s", flush=True)
+                checks.append((f"[{setting}] fixed cost (empty data) <= 6 CPU s", empty["cpu"] <= 6.0, f"{empty['cpu']:.2f}"))
+            job_db = as_warehouse(fresh_copy(base, f"job_{pages}.duckdb"))
+            job_first, job = run_job_twice(workdir, job_db)
+            job["queued"] = job_queue(job_db)
+            status = (job["outcome"] or {}).get("status", f"no outcome, exit {job['returncode']}")
+            print(f"  job: {job['cpu']:.2f} CPU s, status {status}, {len(job['queued'])} pages queued; first run on the "
+                  f"warehouse {job_first['cpu']:.2f} CPU s", flush=True)
+            rows_out.append((f"job, {pages:,}, first run [{setting}]", job_first))
+            rows_out.append((f"job, {pages:,} pages [{setting}]", job))
+            entry: dict[str, Any] = {"job": {k: v for k, v in job.items() if k not in ("stdout", "stderr")},
+                                     "job_first_run": {k: v for k, v in job_first.items() if k not in ("stdout", "stderr")}}
+            if not args.skip_loop and pages not in loops:
+                loop = run_loop_measured(workdir, cluster_for_loop(fresh_copy(base, f"loop_{pages}.duckdb")))
+                if loop["loop"] is None:
+                    print(f"  loop failed: {loop['stderr']}", file=sys.stderr)
+                    return 2
+                loops[pages] = loop
+                print(f"  loop: {loop['cpu']:.2f} CPU s, status {loop['loop']['status']}, {len(loop['loop']['queued'])} "
+                      f"pages queued, {len(loop['loop']['failed'])} failed", flush=True)
+                rows_out.append((f"loop, {pages:,} pages", loop))
+            if pages in loops:
+                loop = loops[pages]
+                queued_loop = loop["loop"]["queued"]
+                only_job = sorted(set(job["queued"]) - set(queued_loop))
+                only_loop = sorted(set(queued_loop) - set(job["queued"]))
+                same = not only_job and not only_loop
+                print(f"  same queue as the loop: {'yes' if same else 'NO'}"
+                      + ("" if same else f" (job only: {only_job[:10]}, loop only: {only_loop[:10]})"))
+                entry["loop"] = {k: v for k, v in loop.items() if k not in ("stdout", "stderr")}
+                entry["same_queue"] = same
+                if pages <= 500:
+                    checks.append((f"[{setting}] {pages} pages: job <= loop", job["cpu"] <= loop["cpu"],
+                                   f"{job['cpu']:.2f} vs {loop['cpu']:.2f}"))
+                else:
+                    checks.append((f"[{setting}] {pages} pages: job <= loop / 5", job["cpu"] <= loop["cpu"] / 5,
+                                   f"{job['cpu']:.2f} vs {loop['cpu'] / 5:.2f}"))
+            if pages >= 5000:
+                checks.append((f"[{setting}] {pages} pages: job <= empty + 3 CPU s", job["cpu"] <= empty["cpu"] + 3,
+                               f"{job['cpu']:.2f} vs {empty['cpu'] + 3:.2f}"))
+            sizes[str(pages)] = entry
+        report["settings"][setting] = {
+            "empty": {k: v for k, v in (empty or {}).items() if k not in ("stdout", "stderr")}, "sizes": sizes,
+        }
 
     print()
-    print(f"{'run':<26} {'CPU s':>8} {'peak MiB':>9} {'wall s':>8}")
+    print(f"{'run':<36} {'CPU s':>8} {'peak MiB':>9} {'wall s':>8}")
     for label, result in rows_out:
-        print(f"{label:<26} {fmt(result)}")
+        print(f"{label:<36} {fmt(result)}")
     print()
-    report["empty"] = {k: v for k, v in (empty or {}).items() if k not in ("stdout", "stderr")}
-    checks = []
-    if empty is not None:
-        checks.append(("fixed cost (empty data) <= 6 CPU s", empty["cpu"] <= 6.0, f"{empty['cpu']:.2f}"))
-    for pages, entry in report["sizes"].items():
-        job_cpu = entry["job"]["cpu"]
-        if "loop" in entry:
-            loop_cpu = entry["loop"]["cpu"]
-            if int(pages) <= 500:
-                checks.append((f"{pages} pages: job <= loop", job_cpu <= loop_cpu, f"{job_cpu:.2f} vs {loop_cpu:.2f}"))
-            else:
-                checks.append((f"{pages} pages: job <= loop / 5", job_cpu <= loop_cpu / 5, f"{job_cpu:.2f} vs {loop_cpu / 5:.2f}"))
-        if int(pages) >= 5000 and empty is not None:
-            checks.append((f"{pages} pages: job <= empty + 3 CPU s", job_cpu <= empty["cpu"] + 3,
-                           f"{job_cpu:.2f} vs {empty['cpu'] + 3:.2f}"))
     for label, ok, detail in checks:
         print(f"{'OK    ' if ok else 'MISSED'} {label} ({detail})")
     report["checks"] = [{"check": c, "ok": ok, "detail": d} for c, ok, d in checks]

@@ -365,7 +365,8 @@ def run_loop_measured(workdir: Path, db: Path) -> dict[str, Any]:
     env = bench_env(workdir, db)
     command = [sys.executable, str(Path(__file__).resolve()), "--loop-worker", str(db)]
     result = measure(command, env)
-    result["loop"] = json.loads(result["stdout"].strip().splitlines()[-1]) if result["returncode"] == 0 else None
+    out = Path(str(db) + ".loop.json")  # the worker's result (stdout is truncated by the wrapper)
+    result["loop"] = json.loads(out.read_text()) if result["returncode"] == 0 and out.is_file() else None
     return result
 
 
@@ -395,7 +396,7 @@ def main() -> int:
     args = parser.parse_args()
 
     if args.loop_worker is not None:  # inside the measurement wrapper
-        print(json.dumps(run_loop(args.loop_worker, EXEC_DATE, AS_OF)))
+        Path(str(args.loop_worker) + ".loop.json").write_text(json.dumps(run_loop(args.loop_worker, EXEC_DATE, AS_OF)))
         return 0
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="eros_bench_daily_"))

@@ -336,10 +336,10 @@ def invoke(
     target_root = _target_root(project, env)
     key = parse_key(target, cli_vars, env)
     run_dir = _prepare_run_dir(target_root, key)
-    command = [
-        dbt_executable(), *args, "--target", target, "--target-path", str(run_dir),
-        "--log-format", "json", "--no-use-colors",
-    ]
+    # the run's own target folder through the environment: every command reads DBT_TARGET_PATH,
+    # while `dbt debug` rejects a --target-path option (eros doctor failed with a usage error)
+    env["DBT_TARGET_PATH"] = str(run_dir)
+    command = [dbt_executable(), *args, "--target", target, "--log-format", "json", "--no-use-colors"]
     if "DBT_LOG_LEVEL_FILE" not in env:
         # dbt writes every SQL statement to logs/dbt.log at its default (debug) level: about
         # 1 CPU s of a daily run. Warnings and errors still go there; DBT_LOG_LEVEL_FILE=debug

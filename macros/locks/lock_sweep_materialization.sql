@@ -15,7 +15,13 @@
 
     {{ run_hooks(pre_hooks) }}
 
-    {% do eros_lock_sweep_run(ids.sweep_id, ids.parent_job_id) %}
+    {#- `dbt run --empty` (schema checks, unit-test setup) rewrites every ref() into an empty
+        subquery, which a sweep's UPDATE/DELETE cannot target: an empty build sweeps nothing. -#}
+    {% if not flags.EMPTY %}
+        {% do eros_lock_sweep_run(ids.sweep_id, ids.parent_job_id) %}
+    {% else %}
+        {% do log('lock sweep skipped: dbt --empty builds no data, so there are no locks to sweep', info=True) %}
+    {% endif %}
 
     {% set existing = load_cached_relation(this) %}
     {% if existing is not none %}

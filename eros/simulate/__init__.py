@@ -5,9 +5,7 @@ source schema (:mod:`eros.simulate.store`); the real caption-performance job run
 refresh cadence and builders send from each policy's lists (:mod:`eros.simulate.engine`,
 :mod:`eros.simulate.policies`); :mod:`eros.simulate.output` prints the table, JSON and
 the HTML chart.
+
+Import from the modules (eros.simulate.engine, eros.simulate.world, ...): this package
+module imports nothing, so importing a submodule never runs an import cycle through it.
 """
-
-from eros.simulate.engine import SimulationConfig, SimulationError, SimulationResult, run_simulation
-from eros.simulate.world import WorldConfig
-
-__all__ = ["SimulationConfig", "SimulationError", "SimulationResult", "WorldConfig", "run_simulation"]

@@ -54,3 +54,36 @@ def test_a_broken_layer_is_reported(tmp_path: Path) -> None:
                           env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tmp_path)})
     assert proc.returncode == 1, proc.stdout[-3000:]
     assert "eros.errors -> eros.cli" in proc.stdout
+
+
+def _imported_modules(source: Path) -> set[str]:
+    """Absolute module names a file imports (``from a.b import c`` counts as a.b and a.b.c)."""
+    import ast
+
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return names
+
+
+def test_no_package_module_imports_its_own_submodules() -> None:
+    """Importing a submodule first runs its package's __init__; a package __init__ that imports
+    one of its submodules therefore makes a runtime cycle (e.g. eros.simulate <->
+    eros.simulate.engine), which import-linter's sibling contract does not see."""
+    offenders = []
+    for init in (PROJECT / "eros").rglob("__init__.py"):
+        package = ".".join(init.parent.relative_to(PROJECT).parts)
+        inner = sorted(name for name in _imported_modules(init) if name.startswith(package + "."))
+        if inner:
+            offenders.append(f"{package}: {', '.join(inner)}")
+    assert offenders == []
+
+
+def test_the_package_cycle_check_can_fail(tmp_path: Path) -> None:
+    init = tmp_path / "__init__.py"
+    init.write_text("from eros.simulate.engine import run_simulation\n")
+    assert "eros.simulate.engine" in _imported_modules(init)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import duckdb
 
-from eros.simulate import SimulationConfig, WorldConfig, run_simulation
+from eros.simulate.engine import SimulationConfig, run_simulation
 from eros.simulate.store import SimWarehouse
-from eros.simulate.world import World
+from eros.simulate.world import World, WorldConfig
 
 from eros_test_support import PROJECT
 

@@ -1,4 +1,4 @@
-"""Alert rules: evaluation, listing, acknowledgement, and the step that ends every job (issue 7).
+"""Alert rules: evaluation, listing, acknowledgement, and the delivery step after every job (issue 7).
 
 All decisions about raising and resolving alerts are made inside dbt (the run-operation
 ``evaluate_alert_rules``, macros/alerting/), so a dbt Cloud job ending with
@@ -242,33 +242,6 @@ def deliver_after_job(*, project: Path, target: str, env: Mapping[str, str] | No
             result["send_skipped"] = "no alert channel configured (EROS_ALERT_*_URL or EROS_ALERT_CONFIG)"
             return result
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-        with job_lock(duckdb_path(project).parent / ".locks", "alerts_send", wait_seconds=120):
-            result["send"] = send_alerts(project=project, target=target, now=now, env=env, variables=variables).to_dict()
-    except (ErosRunError, ErosUsageError) as exc:
-        result["error"] = str(exc)
-    return result
-
-
-def after_job(*, project: Path, target: str, on_event: Callable[[DbtEvent], None] | None = None,
-              env: Mapping[str, str] | None = None, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The alerting step that ends every job (``eros run ...`` without ``--no-alerts``):
-    evaluate the rules at the wall clock (not the job's --as-of), then send due alerts when
-    at least one channel has a destination. ``variables`` are the job's dbt vars (same vars,
-    so dbt reuses its partial parse). Never raises: a failure is reported in the result and
-    does not change the job's outcome or exit code.
-
-    Returns:
-        ``{"evaluated": bool, "raised": [...], "resolved": int, "send": SendReport dict |
-        None, "send_skipped": reason | None, "error": str | None}``.
-    """
-    result: dict[str, Any] = {"evaluated": False, "raised": [], "resolved": 0, "send": None, "send_skipped": None, "error": None}
-    try:
-        now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-        evaluation = evaluate(project=project, target=target, as_of=now, on_event=on_event, variables=variables)
-        result.update(evaluated=True, raised=evaluation.get("raised", []), resolved=len(evaluation.get("resolved", [])))
-        if not load_destinations(env, project):
-            result["send_skipped"] = "no alert channel configured (EROS_ALERT_*_URL or EROS_ALERT_CONFIG)"
-            return result
         with job_lock(duckdb_path(project).parent / ".locks", "alerts_send", wait_seconds=120):
             result["send"] = send_alerts(project=project, target=target, now=now, env=env, variables=variables).to_dict()
     except (ErosRunError, ErosUsageError) as exc:

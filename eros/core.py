@@ -53,7 +53,7 @@ class JobOutcome:
         alerts: alert rows raised by the run.
         steps: per dbt step: command, return code, seconds, failed nodes.
         error_message: the job row's error message, or why the run was not recorded.
-        alerting: what the alerting step after the job did (eros.alerts.after_job), or None
+        alerting: what the delivery step after the job did (eros.alerts.deliver_after_job), or None
             when it was skipped (--no-alerts, dry run).
     """
 

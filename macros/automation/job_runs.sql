@@ -60,22 +60,7 @@
 {% endmacro %}
 
 
-{#- The hooks read and write these through ref(). Called before the hooks' `execute`
-    check, so dbt records them at parse time as the hooks' dependencies (a ref() reached
-    only at run time would fail: "unable to infer all dependencies"). -#}
-{% macro eros_hook_refs() %}
-    {% set relations = {} %}
-    {#- ops tables, what the job summaries read, and what the alert-rule evaluation reads
-        (eros_health_measures_sql in macros/health/health_measures.sql) -#}
-    {% for name in eros_ops_table_spec().keys() | list + ['alert_rules', 'page_daily_analysis', 'caption_bandit_stats', 'caption_attribution_daily'] %}
-        {% do relations.update({name: ref(name)}) %}
-    {% endfor %}
-    {{ return(relations) }}
-{% endmacro %}
-
-
 {% macro eros_on_run_start() %}
-    {% do eros_hook_refs() %}
     {% if not execute or flags.WHICH not in ('build', 'run') %}
         {{ return('') }}
     {% endif %}
@@ -142,7 +127,6 @@
 
 
 {% macro eros_on_run_end(results) %}
-    {% do eros_hook_refs() %}
     {% if not execute or flags.WHICH not in ('build', 'run') %}
         {{ return('') }}
     {% endif %}

@@ -326,3 +326,31 @@ def test_ops_table_contracts_and_shells_come_from_the_spec() -> None:
         assert f"eros_ops_partition_by('{name}')" in sql, name
         if "where 1 = 0" in sql:  # a shell: its columns are generated from the spec
             assert f"eros_ops_shell('{name}')" in sql and "cast(null" not in sql, name
+
+
+# Relations the hooks read besides the ops tables: the daily summary (page_daily_analysis)
+# and what the alert rules evaluated at on-run-end read (macros/health/health_measures.sql).
+HOOK_END_READS = ("alert_rules", "page_daily_analysis", "caption_bandit_stats", "caption_attribution_daily")
+
+
+def test_hook_refs_are_declared_in_the_hook_text(eros_env: dict[str, str], tmp_path: Path) -> None:
+    """The hooks' ref()s stand in dbt_project.yml, not only inside macros, so a (partial)
+    parse records them as the hooks' dependencies; the lists cover every ops table of the
+    spec, and the parsed hook nodes depend on them."""
+    spec = _macro_value(PROJECT / "macros" / "automation" / "ops_tables.sql", "eros_ops_table_spec")
+    project = yaml.safe_load((PROJECT / "dbt_project.yml").read_text())
+    expected = {
+        "on-run-start": set(spec),
+        "on-run-end": set(spec) | set(HOOK_END_READS),
+    }
+    for key, names in expected.items():
+        (text,) = project[key]
+        assert all(f"'{name}'" in text for name in names), key
+    env = dict(_env(eros_env, tmp_path / "w.duckdb"), DBT_TARGET_PATH=str(tmp_path / "target"))
+    proc = plain_dbt(env, "parse", "--no-partial-parse")
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
+    hooks = {node["name"]: node for node in manifest["nodes"].values() if node["resource_type"] == "operation"}
+    for hook_name, names in (("eros-on-run-start-0", expected["on-run-start"]), ("eros-on-run-end-0", expected["on-run-end"])):
+        depends = {uid.split(".")[-1] for uid in hooks[hook_name]["depends_on"]["nodes"]}
+        assert names <= depends, (hook_name, sorted(names - depends))

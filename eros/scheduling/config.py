@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
-import shlex
 from collections.abc import Iterable
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -23,50 +22,16 @@ from eros.jobspec import JOBS_FILE_NAME, PRIORITIES, JobEntry, JobsFile, load_re
 from eros.project import project_dir
 
 
-@dataclasses.dataclass(frozen=True)
-class Notify:
-    """When the runner raises an alert row (source ``scheduler``) for a job.
-
-    Attributes:
-        on_failure: when a slot fails for good (its retries used up).
-        on_warning: when an attempt fails and a retry is scheduled.
-    """
-
-    on_failure: bool
-    on_warning: bool
-
-
-@dataclasses.dataclass(frozen=True)
-class ScheduledJob:
-    """One schedule of ``jobs.yml``.
+class ScheduledJob(JobEntry):
+    """One schedule of ``jobs.yml``: the validated entry (:class:`eros.jobspec.JobEntry`,
+    whose fields and validation live there) with its key and the derived values the
+    scheduler uses.
 
     Attributes:
         key: the schedule id (mapping key in ``jobs.yml``).
-        name: label for listings, alerts and the dbt Cloud job name.
-        job: the ``eros run`` job the step runs (a key of ``eros.jobs.JOBS``).
-        step_args: arguments after ``eros run <job>``, placeholders not yet filled.
-        dbt_steps: the same job as plain dbt commands (exports).
-        cron: 5-field cron expression, read on the wall clock of ``timezone``.
-        timezone: IANA zone name.
-        retries: extra attempts after a failed one (0 = no retry).
-        retry_delay_seconds: wait between a failed attempt's end and the next attempt.
-        priority: CRITICAL, HIGH, MEDIUM or LOW.
-        timeout_seconds: an attempt running longer is killed and counts as failed.
-        notify: alert settings.
     """
 
     key: str
-    name: str
-    job: str
-    step_args: tuple[str, ...]
-    dbt_steps: tuple[str, ...]
-    cron: str
-    timezone: str
-    retries: int
-    retry_delay_seconds: int
-    priority: str
-    timeout_seconds: int
-    notify: Notify
 
     @property
     def zone(self) -> ZoneInfo:
@@ -84,9 +49,9 @@ class ScheduledJob:
         return PRIORITIES.index(self.priority)
 
     @property
-    def step(self) -> str:
-        """The step as written in ``jobs.yml``."""
-        return shlex.join(["eros", "run", self.job, *self.step_args])
+    def step_args(self) -> tuple[str, ...]:
+        """Arguments after ``eros run <job>``, placeholders not yet filled."""
+        return tuple(self.step_tokens[3:])
 
     def step_command(self, slot_utc: dt.datetime) -> list[str]:
         """Arguments after ``eros`` for the slot (placeholders filled), e.g.
@@ -151,20 +116,7 @@ def schedule_of(key: str, entry: JobEntry, where: str, known_jobs: Iterable[str]
     known = sorted(known_jobs) if known_jobs is not None else None
     if known is not None and job not in known:
         raise ErosUsageError(f"{where}: step {entry.step!r} names unknown job '{job}' (eros run knows: {', '.join(known)})")
-    return ScheduledJob(
-        key=key,
-        name=entry.name,
-        job=job,
-        step_args=tuple(entry.step_tokens[3:]),
-        dbt_steps=entry.dbt_steps,
-        cron=entry.cron,
-        timezone=entry.timezone,
-        retries=entry.retries,
-        retry_delay_seconds=entry.retry_delay_seconds,
-        priority=entry.priority,
-        timeout_seconds=entry.timeout_seconds,
-        notify=Notify(on_failure=entry.notify.on_failure, on_warning=entry.notify.on_warning),
-    )
+    return ScheduledJob.model_construct(key=key, **dict(entry))
 
 
 def schedules_of(jobs_file: JobsFile, known_jobs: Iterable[str] | None) -> Schedules:

@@ -43,6 +43,7 @@ from eros.errors import ErosRunError, ErosUsageError
 from eros.jobspec import load_registry
 from eros.locks import job_lock
 from eros.project import duckdb_path, project_dir
+from eros.warehouse import timestamp_text
 
 SOURCE_MISSING_MARKER = "EROS_SOURCE_MISSING:"
 # The sweep that ends a daily job has job id `<daily job id>` + this suffix (macro
@@ -142,19 +143,16 @@ def _step_record(run: DbtRun) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
-    """Warehouse values as JSON-ready values (timestamps as 'YYYY-MM-DD HH:MM:SS', dates ISO,
-    whole floats and Decimals as int)."""
+    """A value read by :meth:`eros.warehouse.Warehouse.query` (which already turns DECIMAL /
+    NUMERIC into int or float) as a JSON-ready value: timestamps as 'YYYY-MM-DD HH:MM:SS'
+    UTC (:func:`eros.warehouse.timestamp_text`), dates ISO, other non-JSON types as text."""
     if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S")
+        return timestamp_text(value)
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, bool) or value is None or isinstance(value, (str, int)):
+    if value is None or isinstance(value, (bool, str, int, float)):
         return value
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    return int(number) if number.is_integer() and not isinstance(value, float) else number
+    return str(value)
 
 
 def _row(row: Mapping[str, Any]) -> dict[str, Any]:

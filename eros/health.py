@@ -28,7 +28,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import yaml
 from rich.markup import escape
 from rich.table import Table
 
@@ -36,6 +35,7 @@ from eros import console
 from eros.core import LA
 from eros.dbt_invoke import DbtEvent, DbtRun, first_error_line, invoke
 from eros.errors import ErosRunError, ErosUsageError
+from eros.project import target_type
 from eros.warehouse import Warehouse, connect, timestamp_text
 
 HEALTH_SELECTOR = "health"
@@ -110,14 +110,6 @@ def now_utc_ceiled() -> dt.datetime:
     ago) after as_of, where the checks ignore it."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     return now.replace(microsecond=0) + dt.timedelta(seconds=1 if now.microsecond else 0)
-
-
-def target_type(project: Path, target: str) -> str | None:
-    """Adapter type (``duckdb``, ``bigquery``) of a profiles.yml target, None if unknown."""
-    data = yaml.safe_load((project / "profiles.yml").read_text()) or {}
-    output = ((data.get("eros") or {}).get("outputs") or {}).get(target) or {}
-    kind = output.get("type")
-    return str(kind) if kind else None
 
 
 def worst_status(statuses: list[str]) -> str:

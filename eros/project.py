@@ -62,11 +62,31 @@ def duckdb_path(project: Path | None = None) -> Path:
     return path if path.is_absolute() else (project / path).resolve()
 
 
-def profile_targets(project: Path | None = None) -> list[str]:
-    """Names of the targets in the project's ``profiles.yml`` (``eros`` profile)."""
+def profile_outputs(project: Path | None = None) -> dict[str, dict[str, Any]]:
+    """The targets of the project's ``profiles.yml`` (``eros`` profile, unrendered): target
+    name to its output mapping.
+
+    Raises:
+        OSError / yaml.YAMLError: profiles.yml is missing or not YAML.
+    """
     project = project or project_dir()
     data = yaml.safe_load((project / "profiles.yml").read_text()) or {}
-    return sorted((data.get("eros") or {}).get("outputs", {}).keys())
+    return dict((data.get("eros") or {}).get("outputs") or {})
+
+
+def profile_targets(project: Path | None = None) -> list[str]:
+    """Names of the targets in the project's ``profiles.yml`` (``eros`` profile)."""
+    return sorted(profile_outputs(project))
+
+
+def target_type(project: Path, target: str) -> str:
+    """The adapter ``type`` of a profiles.yml target (``duckdb``, ``bigquery``); '' when the
+    target is unknown or profiles.yml is unreadable."""
+    try:
+        output = profile_outputs(project).get(target) or {}
+    except (OSError, yaml.YAMLError):
+        return ""
+    return str(output.get("type") or "")
 
 
 def default_target() -> str:

@@ -23,12 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from eros.errors import ErosRunError, ErosUsageError
-from eros.project import check_target, duckdb_path
+from eros.project import check_target, duckdb_path, profile_outputs
 
-PROFILE_NAME = "eros"
 _PARAM = re.compile(r"@([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -97,8 +94,7 @@ def load_config(project: Path, target: str | None = None) -> WarehouseConfig:
             environment variable without default that is not set.
     """
     name = check_target(target, project)
-    data = yaml.safe_load((project / "profiles.yml").read_text()) or {}
-    output = _render(((data.get(PROFILE_NAME) or {}).get("outputs") or {}).get(name) or {})
+    output = _render(profile_outputs(project).get(name) or {})
     kind = str(output.get("type", ""))
     if kind == "duckdb":
         return WarehouseConfig(target=name, type="duckdb", schema=str(output.get("schema", "main")), path=duckdb_path(project))

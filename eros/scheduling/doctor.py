@@ -36,6 +36,7 @@ import yaml
 
 from eros.dbt_invoke import DbtRun, first_error_line, invoke
 from eros.errors import ErosUsageError
+from eros.project import target_type
 from eros.scheduling.config import load_schedules
 
 PASS = "PASS"
@@ -68,15 +69,6 @@ def _version(package: str) -> str | None:
         return importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:
         return None
-
-
-def target_type(project: Path, target: str) -> str:
-    """The ``type`` of a profiles.yml target (duckdb, bigquery), '' when unreadable."""
-    try:
-        data = yaml.safe_load((project / "profiles.yml").read_text()) or {}
-        return str(((data.get("eros") or {}).get("outputs") or {}).get(target, {}).get("type", ""))
-    except (OSError, yaml.YAMLError):
-        return ""
 
 
 def check_install(project: Path, adapter_type: str) -> Check:

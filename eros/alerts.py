@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from eros.core import TS_FORMAT
 from eros.dbt_invoke import DbtEvent, DbtRun, first_error_line, invoke, run_operation
 from eros.errors import ErosRunError, ErosUsageError
 from eros.locks import job_lock
@@ -33,7 +34,6 @@ ALERTS_SELECTOR = "alerts"
 NEEDS_BUILD_MARKER = "EROS_ALERTS_NEEDS_BUILD:"
 # Set to 1 to skip the alerting step after jobs (same as `eros run --no-alerts`).
 NO_ALERTS_ENV = "EROS_NO_ALERTS"
-TS_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 def _payload(run: DbtRun, key: str) -> Any:

@@ -32,7 +32,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from eros import console
-from eros.core import LA
+from eros.core import LA, TS_FORMAT
 from eros.dbt_invoke import DbtEvent, DbtRun, first_error_line, invoke
 from eros.errors import ErosRunError, ErosUsageError
 from eros.project import target_type
@@ -101,7 +101,7 @@ def health_variables(as_of: dt.datetime) -> dict[str, str]:
     """dbt vars of a health run: ``as_of_timestamp`` (naive UTC) and its LA date as
     ``execution_date``, so date windows (attribution) and hour windows agree."""
     local_date = as_of.replace(tzinfo=dt.UTC).astimezone(LA).date()
-    return {"as_of_timestamp": as_of.strftime("%Y-%m-%d %H:%M:%S"), "execution_date": local_date.isoformat()}
+    return {"as_of_timestamp": as_of.strftime(TS_FORMAT), "execution_date": local_date.isoformat()}
 
 
 def now_utc_ceiled() -> dt.datetime:

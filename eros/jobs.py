@@ -300,7 +300,7 @@ def _dry_run(spec: JobSpec, *, project: Path, target: str, as_of: dt.datetime | 
     deactivate, by reason and by page; writes nothing (no job row, no table)."""
     args: dict[str, Any] = {"dry_run": True}
     if as_of is not None:
-        args["as_of"] = as_of.strftime("%Y-%m-%d %H:%M:%S")
+        args["as_of"] = as_of.strftime(TS_FORMAT)
     run = invoke(["run-operation", "sweep_locks", "--args", json.dumps(args)], project=project, target=target,
                  variables=dict(extra_vars or {}), on_event=on_event)
     if any(SOURCE_MISSING_MARKER in e for e in run.errors):

@@ -54,6 +54,7 @@ from typing import Any
 
 import yaml
 
+from eros.core import TS_FORMAT
 from eros.errors import ErosUsageError
 from eros.project import project_vars
 from eros.warehouse import Warehouse, connect, naive_utc, timestamp_text
@@ -67,7 +68,6 @@ CRASH_ENV = "EROS_TEST_CRASH_AFTER_SEND"
 CRASH_EXIT_CODE = 86
 LEVEL_ORDER = {"CRITICAL": 0, "WARNING": 1, "INFO": 2}
 MASK = "****"
-TS_FORMAT = "%Y-%m-%d %H:%M:%S"
 RULES_TABLE = "alert_rules"
 ALERTS_TABLE = "automation_alerts"
 DELIVERIES_TABLE = "alert_deliveries"

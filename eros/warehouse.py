@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eros.core import TS_FORMAT
 from eros.errors import ErosRunError, ErosUsageError
 from eros.project import check_target, duckdb_path, profile_outputs
 
@@ -113,7 +114,6 @@ def load_config(project: Path, target: str | None = None) -> WarehouseConfig:
     raise ErosUsageError(f"target '{name}' has type '{kind}': eros reads duckdb and bigquery targets")
 
 
-TS_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 def _plain(value: Any) -> Any:

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from eros.core import TS_FORMAT
 from eros.dbt_invoke import DbtRun, first_error_line, invoke
 from eros.errors import ErosRunError
 from eros.scheduling.planner import RUNNING, Attempt
@@ -28,7 +29,6 @@ NEEDS_BUILD_MARKER = "EROS_SCHEDULE_NEEDS_BUILD"
 # Errors of a dbt step that met another process's DuckDB file lock.
 LOCK_ERROR_MARKERS = ("Could not set lock on file", "Conflicting lock is held")
 DEFAULT_WAIT_SECONDS = 600.0
-TS_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 def ts_text(value: dt.datetime) -> str:

@@ -8,12 +8,6 @@
   (eros_health_now()), so the pasted SQL stays current.
 -#}
 
-{#- A literal timestamp `hours` after as_of (negative: before). -#}
-{% macro eros_as_of_plus_hours(hours) -%}
-    {{ eros_timestamp_literal(eros_as_of() + modules.datetime.timedelta(hours=hours | float)) }}
-{%- endmacro %}
-
-
 {#- "Now" for analyses: the as_of literal when var as_of_timestamp is set, else the
     warehouse's current UTC time as a naive timestamp. -#}
 {% macro eros_health_now() -%}

@@ -220,21 +220,21 @@
     {{ return(adapter.dispatch('eros_ops_create_sql', 'eros')(relation, name)) }}
 {% endmacro %}
 
-{% macro default__eros_ops_create_sql(relation, name) -%}
-    {%- set spec = eros_ops_table(name) -%}
-    create table if not exists {{ relation }} (
-    {%- for column in spec.columns %}
+{#- `<column> <type>` for every column of the table, comma separated. -#}
+{% macro eros_ops_column_definitions(name) -%}
+    {%- for column in eros_ops_table(name).columns %}
         {{ column[0] }} {{ eros_ops_type(column[1]) }}{{ ',' if not loop.last }}
     {%- endfor %}
+{%- endmacro %}
+
+{% macro default__eros_ops_create_sql(relation, name) -%}
+    create table if not exists {{ relation }} ({{ eros_ops_column_definitions(name) }}
     )
 {%- endmacro %}
 
 {% macro bigquery__eros_ops_create_sql(relation, name) -%}
     {%- set spec = eros_ops_table(name) -%}
-    create table if not exists {{ relation }} (
-    {%- for column in spec.columns %}
-        {{ column[0] }} {{ eros_ops_type(column[1]) }}{{ ',' if not loop.last }}
-    {%- endfor %}
+    create table if not exists {{ relation }} ({{ eros_ops_column_definitions(name) }}
     )
     partition by {{ 'date(' ~ spec.partition[0] ~ ')' if spec.partition[1] == 'timestamp' else spec.partition[0] }}
     {%- if spec.cluster %}

@@ -162,7 +162,7 @@
             {% do run_query(clear_sql) %}
         {% endif %}
     {% endif %}
-    {% do adapter.commit() if target.type == 'duckdb' %}
+    {% do eros_commit() %}
 
     {% set summary = [] %}
     {% for c in conditions %}

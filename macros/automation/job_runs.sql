@@ -109,10 +109,7 @@
         where not exists (select 1 from {{ runs }} where job_id = {{ eros_sql_string(job_id) }})
     {% endset %}
     {% do run_query(start_sql) %}
-    {% if target.type == 'duckdb' %}
-        {% do adapter.ensure_transaction() %}
-        {% do adapter.commit() %}
-    {% endif %}
+    {% do eros_commit() %}
 {% endmacro %}
 
 
@@ -154,8 +151,7 @@
     wall-clock times), the same macro as `dbt run-operation evaluate_alert_rules`.
     Skipped with a log line when the alert_rules seed is not built (a selection without it). -#}
 {% macro eros_evaluate_after_job() %}
-    {% set declared = ref('alert_rules') %}
-    {% if adapter.get_relation(database=declared.database, schema=declared.schema, identifier=declared.identifier) is none %}
+    {% if eros_existing_relation(ref('alert_rules')) is none %}
         {% do log('eros: alert rules not evaluated: the alert_rules seed is not built (add it to the selection)', info=true) %}
         {{ return('') }}
     {% endif %}
@@ -324,7 +320,7 @@
         )
     {% endset %}
     {% do run_query(merge_sql) %}
-    {% do adapter.commit() if target.type == 'duckdb' %}
+    {% do eros_commit() %}
 {% endmacro %}
 
 
@@ -349,7 +345,7 @@
         where not exists (select 1 from {{ alerts }} where alert_id = '{{ alert_id }}')
     {% endset %}
     {% do run_query(insert_sql) %}
-    {% do adapter.commit() if target.type == 'duckdb' %}
+    {% do eros_commit() %}
 {% endmacro %}
 
 
@@ -368,8 +364,3 @@
     {{ return(out) }}
 {% endmacro %}
 
-
-{#- The relation when its table or view exists, else none. -#}
-{% macro eros_existing_relation(relation) %}
-    {{ return(adapter.get_relation(database=relation.database, schema=relation.schema, identifier=relation.identifier)) }}
-{% endmacro %}

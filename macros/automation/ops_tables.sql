@@ -256,8 +256,7 @@
     {% set schemas_done = [] %}
     {% for name in (names if names is not none else spec.keys() | list) %}
         {% set declared = eros_ops_relation(name) %}
-        {% set existing = adapter.get_relation(database=declared.database, schema=declared.schema, identifier=declared.identifier) %}
-        {% if existing is none %}
+        {% if eros_existing_relation(declared) is none %}
             {% set schema_key = (declared.database or '') ~ '.' ~ declared.schema %}
             {% if schema_key not in schemas_done %}
                 {% do adapter.create_schema(api.Relation.create(database=declared.database, schema=declared.schema)) %}
@@ -269,8 +268,8 @@
             {% do created.append(name) %}
         {% endif %}
     {% endfor %}
-    {% if created and target.type == 'duckdb' %}
-        {% do adapter.commit() %}
+    {% if created %}
+        {% do eros_commit() %}
     {% endif %}
     {{ return(created) }}
 {% endmacro %}

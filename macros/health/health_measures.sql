@@ -121,7 +121,7 @@
     {% if not execute %}
         {{ return({}) }}
     {% endif %}
-    {% set found = adapter.get_relation(database=rules_relation.database, schema=rules_relation.schema, identifier=rules_relation.identifier) %}
+    {% set found = eros_existing_relation(rules_relation) %}
     {% if found is none %}
         {{ exceptions.raise_compiler_error(
             'the seed alert_rules is not loaded (' ~ rules_relation ~ '): the alert thresholds, which the health measures '
@@ -177,7 +177,7 @@
     {% if not execute %}
         {{ return(none) }}
     {% endif %}
-    {{ return(adapter.get_relation(database=relation.database, schema=relation.schema, identifier=relation.identifier)) }}
+    {{ return(eros_existing_relation(relation)) }}
 {% endmacro %}
 
 
@@ -187,7 +187,7 @@
     {% if not execute %}
         {{ return(none) }}
     {% endif %}
-    {{ return(adapter.get_relation(database=relation.database, schema=relation.schema, identifier=relation.identifier)) }}
+    {{ return(eros_existing_relation(relation)) }}
 {% endmacro %}
 
 

@@ -158,7 +158,7 @@
     Raises EROS_SOURCE_MISSING (the CLI maps it to a one-line usage error). -#}
 {% macro eros_lock_sweep_source() %}
     {% set declared = source('scheduler', 'active_caption_assignments') %}
-    {% set relation = adapter.get_relation(database=declared.database, schema=declared.schema, identifier=declared.identifier) %}
+    {% set relation = eros_existing_relation(declared) %}
     {% if relation is none %}
         {{ exceptions.raise_compiler_error('EROS_SOURCE_MISSING: source table ' ~ declared.schema ~ '.' ~ declared.identifier ~ ' does not exist (set EROS_SOURCE_SCHEMA / EROS_SOURCE_DATABASE, or run `eros generate`)') }}
     {% endif %}
@@ -310,15 +310,6 @@
 {% endmacro %}
 
 
-{#- Commit what run_query wrote (DuckDB; BigQuery statements commit on their own). -#}
-{% macro eros_lock_sweep_commit() %}
-    {% if target.type == 'duckdb' %}
-        {% do adapter.ensure_transaction() %}
-        {% do adapter.commit() %}
-    {% endif %}
-{% endmacro %}
-
-
 {#- Close lock_sweep rows left RUNNING by a killed or failed sweep, then record this
     sweep as RUNNING; committed before the sweep's transaction starts. -#}
 {% macro eros_lock_sweep_start_job(runs, sweep_id, plan) %}
@@ -443,7 +434,7 @@
             )
         {% endset %}
         {% do run_query(error_sql) %}
-        {% do eros_lock_sweep_commit() %}
+        {% do eros_commit() %}
         {% set parent_recorded = true %}
     {% endif %}
     {% do log('EROS_JSON ' ~ tojson({'lock_sweep_failure': {

@@ -46,11 +46,6 @@
 {%- endmacro %}
 
 
-{% macro eros_schedule_commit() %}
-    {% do adapter.commit() if target.type == 'duckdb' %}
-{% endmacro %}
-
-
 {% macro eros_schedule_alert(alert, run_id) %}
     {% if alert and eros_existing_relation(eros_ops_relation('automation_alerts')) is not none %}
         {% do eros_raise_alert(alert.level, 'scheduler', alert.message, job_id=run_id) %}
@@ -74,7 +69,7 @@
             and runner_id = {{ eros_sql_string(item.runner_id) }}
     {% endset %}
     {% do run_query(update_sql) %}
-    {% do eros_schedule_commit() %}
+    {% do eros_commit() %}
     {% do eros_schedule_alert(item.alert, item.run_id) %}
 {% endmacro %}
 
@@ -90,7 +85,7 @@
             and status = 'RUNNING'
     {% endset %}
     {% do run_query(update_sql) %}
-    {% do eros_schedule_commit() %}
+    {% do eros_commit() %}
     {% do eros_schedule_alert(item.alert, item.run_id) %}
 {% endmacro %}
 
@@ -116,7 +111,7 @@
         values (source.run_id, source.job, source.job_step, source.slot_time, source.slot_local, source.attempt, source.status, source.runner_id, source.started_at)
     {% endset %}
     {% do run_query(merge_sql) %}
-    {% do eros_schedule_commit() %}
+    {% do eros_commit() %}
     {% set rows = eros_schedule_rows('select ' ~ eros_schedule_columns() ~ ' from ' ~ runs ~ ' where run_id = ' ~ eros_sql_string(item.run_id) ~ ' order by started_at, runner_id') %}
     {% set owner = rows[0] if rows else none %}
     {{ return({
@@ -212,7 +207,7 @@
         {% do run_query('create table ' ~ scratch ~ ' as select 1 as probe') %}
         {% set probe = run_query('select count(*) from ' ~ scratch) %}
         {% do run_query('drop table ' ~ scratch) %}
-        {% do adapter.commit() if target.type == 'duckdb' %}
+        {% do eros_commit() %}
         {% do result.update({'write_access': {'schema': target.schema, 'scratch_table': scratch.identifier, 'rows': probe.rows[0][0] | int}}) %}
     {% endif %}
     {% do log('EROS_JSON ' ~ tojson({'doctor': result}), info=true) %}

@@ -31,3 +31,24 @@
 {% macro bigquery__eros_sql_string(text) -%}
     '{{ text | replace("\\", "\\\\") | replace("'", "\\'") | replace("\n", "\\n") | replace("\r", "\\r") }}'
 {%- endmacro %}
+
+
+{#- The relation when its table or view exists, else none. -#}
+{% macro eros_existing_relation(relation) %}
+    {{ return(adapter.get_relation(database=relation.database, schema=relation.schema, identifier=relation.identifier)) }}
+{% endmacro %}
+
+
+{#- Commit what run_query wrote: DuckDB holds it in the connection's transaction; a BigQuery
+    statement commits on its own (and the adapter has no transaction to commit). -#}
+{% macro eros_commit() %}
+    {% do adapter.dispatch('eros_commit', 'eros')() %}
+{% endmacro %}
+
+{% macro default__eros_commit() %}
+{% endmacro %}
+
+{% macro duckdb__eros_commit() %}
+    {% do adapter.ensure_transaction() %}
+    {% do adapter.commit() %}
+{% endmacro %}

@@ -27,63 +27,64 @@
 -#}
 
 
-{#- The measures, in display order. levels: 'rules' (seed alert_rules) or a dict of vars /
+{#- The measures, in display order. reads: the table (model or scheduler source) the
+    measure is computed from; levels: 'rules' (seed alert_rules) or a dict of vars /
     constants. when_null: status when nothing was observed; missing: status (and value)
     when the table is not built. scorecard: shown by system_health_scorecard. -#}
 {% macro eros_health_measure_specs() %}
     {{ return([
-        {'id': 'daily_run_recency', 'missing_detail': 'no completed daily_automation run recorded', 'unit': 'hours', 'direction': 'above', 'levels': 'rules', 'scorecard': true,
+        {'id': 'daily_run_recency', 'reads': 'etl_job_runs', 'missing_detail': 'no completed daily_automation run recorded', 'unit': 'hours', 'direction': 'above', 'levels': 'rules', 'scorecard': true,
          'when_null': 'FAIL', 'missing': 'FAIL',
          'threshold_text': 'FAIL > {fail} h since a completed daily run'},
-        {'id': 'caption_performance_recency', 'missing_detail': 'caption_bandit_stats has no rows: caption performance has not run', 'unit': 'hours', 'direction': 'above', 'levels': 'rules', 'scorecard': true,
+        {'id': 'caption_performance_recency', 'reads': 'caption_bandit_stats', 'missing_detail': 'caption_bandit_stats has no rows: caption performance has not run', 'unit': 'hours', 'direction': 'above', 'levels': 'rules', 'scorecard': true,
          'when_null': 'FAIL', 'missing': 'FAIL',
          'threshold_text': 'WARN > {warn} h, FAIL > {fail} h since last_updated'},
-        {'id': 'lock_sweep_recency', 'missing_detail': 'no lock sweep recorded: lock_sweep_log does not exist', 'unit': 'hours', 'direction': 'above', 'scorecard': true,
+        {'id': 'lock_sweep_recency', 'reads': 'lock_sweep_log', 'missing_detail': 'no lock sweep recorded: lock_sweep_log does not exist', 'unit': 'hours', 'direction': 'above', 'scorecard': true,
          'levels': {'warn': var('health_lock_sweep_warn_hours'), 'fail': var('health_lock_sweep_fail_hours')},
          'when_null': 'FAIL', 'missing': 'FAIL',
          'threshold_text': 'WARN > {warn} h, FAIL > {fail} h since the last sweep'},
-        {'id': 'active_locks_volume', 'unit': 'active locks', 'direction': 'above', 'levels': 'rules', 'scorecard': true,
+        {'id': 'active_locks_volume', 'reads': 'active_caption_assignments', 'unit': 'active locks', 'direction': 'above', 'levels': 'rules', 'scorecard': true,
          'when_null': 'PASS', 'missing': 'UNKNOWN',
          'threshold_text': 'WARN > {warn}, FAIL > {fail} active locks'},
-        {'id': 'failed_jobs_7d', 'missing_detail': 'no FAILED job run recorded: etl_job_runs does not exist', 'unit': 'failed runs', 'direction': 'above', 'scorecard': true,
+        {'id': 'failed_jobs_7d', 'reads': 'etl_job_runs', 'missing_detail': 'no FAILED job run recorded: etl_job_runs does not exist', 'unit': 'failed runs', 'direction': 'above', 'scorecard': true,
          'levels': {'warn': 0, 'window_minutes': 1440 * (var('health_failed_jobs_window_days') | int)},
          'when_null': 'PASS', 'missing': 'PASS', 'missing_value': 0,
          'threshold_text': 'WARN if any FAILED job run in {window_days} days'},
-        {'id': 'unacknowledged_critical_24h', 'missing_detail': 'no unacknowledged CRITICAL alert: automation_alerts does not exist', 'unit': 'alerts', 'direction': 'above', 'scorecard': true,
+        {'id': 'unacknowledged_critical_24h', 'reads': 'automation_alerts', 'missing_detail': 'no unacknowledged CRITICAL alert: automation_alerts does not exist', 'unit': 'alerts', 'direction': 'above', 'scorecard': true,
          'levels': {'fail': 0, 'window_minutes': 60 * (var('health_unacknowledged_critical_window_hours') | int)},
          'when_null': 'PASS', 'missing': 'PASS', 'missing_value': 0,
          'threshold_text': 'FAIL if any unacknowledged CRITICAL alert in {window_hours} h'},
-        {'id': 'caption_attribution_share', 'missing_detail': 'caption_attribution_daily does not exist: caption performance has not run', 'unit': '% of PPV messages', 'direction': 'below', 'scorecard': true,
+        {'id': 'caption_attribution_share', 'reads': 'caption_attribution_daily', 'missing_detail': 'caption_attribution_daily does not exist: caption performance has not run', 'unit': '% of PPV messages', 'direction': 'below', 'scorecard': true,
          'levels': {'warn': var('caption_attribution_warning_pct'), 'fail': var('health_attribution_fail_pct')},
          'when_null': 'PASS', 'missing': 'WARN',
          'threshold_text': 'WARN < {warn}%, FAIL < {fail}% of PPV messages (' ~ var('health_attribution_window_days') ~ ' LA days)'},
-        {'id': 'mass_messages_freshness', 'missing_detail': 'the source table mass_messages does not exist', 'unit': 'hours', 'direction': 'above', 'scorecard': true,
+        {'id': 'mass_messages_freshness', 'reads': 'mass_messages', 'missing_detail': 'the source table mass_messages does not exist', 'unit': 'hours', 'direction': 'above', 'scorecard': true,
          'levels': {'warn': var('mass_messages_freshness_warn_hours'), 'fail': var('mass_messages_freshness_error_hours')},
          'when_null': 'FAIL', 'missing': 'FAIL',
          'threshold_text': 'WARN > {warn} h, FAIL > {fail} h since the last load'},
-        {'id': 'daily_runs_failed', 'unit': 'failed runs', 'direction': 'above', 'levels': 'rules', 'scorecard': false,
+        {'id': 'daily_runs_failed', 'reads': 'etl_job_runs', 'unit': 'failed runs', 'direction': 'above', 'levels': 'rules', 'scorecard': false,
          'when_null': 'PASS', 'missing': 'UNKNOWN',
          'threshold_text': 'FAIL > {fail} FAILED daily runs in {window_minutes} min'},
-        {'id': 'daily_runs_succeeded', 'unit': 'successful runs', 'direction': 'above', 'levels': 'rules', 'scorecard': false,
+        {'id': 'daily_runs_succeeded', 'reads': 'etl_job_runs', 'unit': 'successful runs', 'direction': 'above', 'levels': 'rules', 'scorecard': false,
          'when_null': 'PASS', 'missing': 'UNKNOWN',
          'threshold_text': 'INFO > {info} successful daily runs in {window_minutes} min'},
-        {'id': 'daily_runs_failure_pct', 'unit': '% of pages', 'direction': 'above', 'levels': 'rules', 'scorecard': false,
+        {'id': 'daily_runs_failure_pct', 'reads': 'etl_job_runs', 'unit': '% of pages', 'direction': 'above', 'levels': 'rules', 'scorecard': false,
          'when_null': 'PASS', 'missing': 'UNKNOWN',
          'threshold_text': 'WARN > {warn}% of pages failing in daily runs of {window_minutes} min'},
-        {'id': 'daily_duration_avg', 'unit': 'seconds', 'direction': 'above', 'levels': 'rules', 'scorecard': false,
+        {'id': 'daily_duration_avg', 'reads': 'etl_job_runs', 'unit': 'seconds', 'direction': 'above', 'levels': 'rules', 'scorecard': false,
          'when_null': 'PASS', 'missing': 'UNKNOWN',
          'threshold_text': 'WARN > {warn} s average daily run duration over {window_minutes} min'},
-        {'id': 'lock_cleanup_per_sweep', 'unit': 'locks per sweep', 'direction': 'above', 'levels': 'rules', 'scorecard': false,
+        {'id': 'lock_cleanup_per_sweep', 'reads': 'lock_sweep_log', 'unit': 'locks per sweep', 'direction': 'above', 'levels': 'rules', 'scorecard': false,
          'when_null': 'PASS', 'missing': 'UNKNOWN',
          'threshold_text': 'WARN > {warn} locks cleaned per sweep on average over {window_minutes} min'},
-        {'id': 'recurring_page_failures', 'missing_detail': 'no page failure recorded: creator_processing_errors does not exist', 'unit': 'pages', 'direction': 'above', 'scorecard': false,
+        {'id': 'recurring_page_failures', 'reads': 'creator_processing_errors', 'missing_detail': 'no page failure recorded: creator_processing_errors does not exist', 'unit': 'pages', 'direction': 'above', 'scorecard': false,
          'levels': {'warn': 0, 'window_minutes': 1440 * (var('health_recurring_failure_days') | int)},
          'when_null': 'PASS', 'missing': 'PASS', 'missing_value': 0,
          'threshold_text': 'WARN if any page failed validation ' ~ var('health_recurring_failure_count') ~ '+ times in {window_days} days'},
-        {'id': 'unacknowledged_critical', 'unit': 'alerts', 'direction': 'above', 'levels': 'rules', 'scorecard': false,
+        {'id': 'unacknowledged_critical', 'reads': 'automation_alerts', 'unit': 'alerts', 'direction': 'above', 'levels': 'rules', 'scorecard': false,
          'when_null': 'PASS', 'missing': 'UNKNOWN',
          'threshold_text': 'FAIL if any CRITICAL alert is unacknowledged after {age} min'},
-        {'id': 'unacknowledged_warning', 'unit': 'alerts', 'direction': 'above', 'levels': 'rules', 'scorecard': false,
+        {'id': 'unacknowledged_warning', 'reads': 'automation_alerts', 'unit': 'alerts', 'direction': 'above', 'levels': 'rules', 'scorecard': false,
          'when_null': 'PASS', 'missing': 'UNKNOWN',
          'threshold_text': 'WARN if any WARNING alert is unacknowledged after {age} min'},
     ]) }}
@@ -229,24 +230,15 @@
 {%- set messages = eros_health_source_relation('mass_messages') -%}
 {%- set levels = eros_health_measure_levels(rules_relation) -%}
 {%- set specs = eros_health_measure_specs() -%}
-{%- set available = {
-    'daily_run_recency': runs is not none,
-    'caption_performance_recency': stats is not none,
-    'lock_sweep_recency': sweeps is not none,
-    'active_locks_volume': locks is not none,
-    'failed_jobs_7d': runs is not none,
-    'unacknowledged_critical_24h': alerts is not none,
-    'caption_attribution_share': attribution is not none,
-    'mass_messages_freshness': messages is not none,
-    'daily_runs_failed': runs is not none,
-    'daily_runs_succeeded': runs is not none,
-    'daily_runs_failure_pct': runs is not none,
-    'daily_duration_avg': runs is not none,
-    'lock_cleanup_per_sweep': sweeps is not none,
-    'recurring_page_failures': page_errors is not none,
-    'unacknowledged_critical': alerts is not none,
-    'unacknowledged_warning': alerts is not none,
+{%- set relations = {
+    'etl_job_runs': runs, 'automation_alerts': alerts, 'lock_sweep_log': sweeps,
+    'caption_bandit_stats': stats, 'caption_attribution_daily': attribution,
+    'creator_processing_errors': page_errors, 'active_caption_assignments': locks, 'mass_messages': messages,
 } -%}
+{%- set available = {} -%}
+{%- for spec in specs -%}
+    {%- do available.update({spec.id: relations[spec.reads] is not none}) -%}
+{%- endfor -%}
 {%- set windows = {} -%}
 {%- for spec in specs -%}
     {%- do windows.update({spec.id: levels.get(spec.id, {}).get('window_minutes') or 1440}) -%}

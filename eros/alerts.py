@@ -24,9 +24,7 @@ from typing import Any
 from eros.core import TS_FORMAT
 from eros.dbt_invoke import DbtEvent, DbtRun, first_error_line, invoke, run_operation
 from eros.errors import ErosRunError, ErosUsageError
-from eros.locks import job_lock
 from eros.notify import ALERTS_TABLE, BUILD_HINT, DELIVERIES_TABLE, RULES_TABLE, load_destinations, send_alerts
-from eros.project import duckdb_path
 from eros.warehouse import Warehouse, connect, timestamp_text
 
 EVALUATE_MACRO = "evaluate_alert_rules"
@@ -242,8 +240,7 @@ def deliver_after_job(*, project: Path, target: str, env: Mapping[str, str] | No
             result["send_skipped"] = "no alert channel configured (EROS_ALERT_*_URL or EROS_ALERT_CONFIG)"
             return result
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-        with job_lock(duckdb_path(project).parent / ".locks", "alerts_send", wait_seconds=120):
-            result["send"] = send_alerts(project=project, target=target, now=now, env=env, variables=variables).to_dict()
+        result["send"] = send_alerts(project=project, target=target, now=now, env=env, variables=variables).to_dict()
     except (ErosRunError, ErosUsageError) as exc:
         result["error"] = str(exc)
     return result

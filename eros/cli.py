@@ -383,8 +383,7 @@ def alerts_send(dry_run: bool, now_text: str | None, target: str | None, as_json
     now = parse_timestamp(now_text, "--now")
     project = project_dir()
     target_name = check_target(target, project)
-    with job_lock(duckdb_path(project).parent / ".locks", "alerts_send", wait_seconds=120):
-        report = send_alerts(project=project, target=target_name, now=now, dry_run=dry_run)
+    report = send_alerts(project=project, target=target_name, now=now, dry_run=dry_run)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, default=str))
     else:

@@ -56,7 +56,8 @@ import yaml
 
 from eros.core import TS_FORMAT
 from eros.errors import ErosUsageError
-from eros.project import project_vars
+from eros.locks import job_lock
+from eros.project import duckdb_path, project_vars
 from eros.warehouse import Warehouse, connect, naive_utc, timestamp_text
 
 CHANNELS = ("slack", "gchat", "email", "pagerduty")
@@ -77,6 +78,8 @@ DELIVERY_COLUMNS = (
     "delivery_id", "alert_id", "channel", "delivery_kind", "status", "attempts", "batch_id", "destination",
     "first_attempt_at", "last_attempt_at", "sent_at", "error_message",
 )
+# Process lock of a send (eros.locks), beside the warehouse.
+SEND_LOCK = "alerts_send"
 DELIVERY_TIMESTAMPS = ("first_attempt_at", "last_attempt_at", "sent_at")
 
 
@@ -572,12 +575,22 @@ def send_alerts(
     Returns:
         The :class:`SendReport`.
 
+    One sender at a time: holds the process lock ``alerts_send`` beside the warehouse
+    (waits up to 2 minutes for another sender).
+
     Raises:
         ErosUsageError: bad destination configuration.
         ErosUsageError: no warehouse or alerting tables yet.
+        ErosRunError: another sender held the lock for 2 minutes.
         ErosRunError: the warehouse could not be read or the claim could not be recorded
             (then nothing was sent).
     """
+    with job_lock(duckdb_path(project).parent / ".locks", SEND_LOCK, wait_seconds=120):
+        return _send_alerts(project=project, target=target, now=now, dry_run=dry_run, env=env, variables=variables)
+
+
+def _send_alerts(*, project: Path, target: str, now: dt.datetime | None, dry_run: bool, env: Mapping[str, str] | None,
+                 variables: Mapping[str, Any] | None) -> SendReport:
     env = os.environ if env is None else env
     destinations = load_destinations(env, project)
     masker = Masker([url for urls in destinations.values() for url in urls])

@@ -184,14 +184,14 @@ def read_alerts(warehouse: Any, job_ids: list[str]) -> list[dict[str, Any]]:
     """Alert rows raised under any of ``job_ids``, oldest first."""
     if not warehouse.exists("automation_alerts"):
         return []
-    rows: list[dict[str, Any]] = []
-    for job_id in job_ids:
-        rows.extend(warehouse.query(
-            f"select alert_id, alert_time, alert_level, alert_source, alert_message, job_id from {warehouse.table('automation_alerts')} "
-            "where job_id = @job_id",
-            {"job_id": job_id},
-        ))
-    rows.sort(key=lambda r: (r["alert_time"], r["alert_id"]))
+    if not job_ids:
+        return []
+    ids = {f"job{i}": job_id for i, job_id in enumerate(job_ids)}
+    rows = warehouse.query(
+        f"select alert_id, alert_time, alert_level, alert_source, alert_message, job_id from {warehouse.table('automation_alerts')} "
+        f"where job_id in ({', '.join('@' + name for name in ids)}) order by alert_time, alert_id",
+        ids,
+    )
     return [_row({k: v for k, v in r.items() if k != "alert_time"}) for r in rows]
 
 

@@ -11,12 +11,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from eros.dbt_invoke import first_error_line, invoke, run_operation
+from eros.dbt_invoke import first_error_line, invoke
 from eros.errors import ErosRunError
 from eros.report import REPORT_ANALYSES
-
-QUERIES_MACRO = "eros_health_report_queries"
-PAYLOAD_KIND = "health_report_queries"
+from eros.warehouse import connect
 
 
 def dbt_target_path(project: Path) -> Path:
@@ -56,23 +54,27 @@ def compile_analyses(
 
 
 def run_queries(
-    project: Path, target: str, variables: Mapping[str, Any], queries: Mapping[str, str], requires: Mapping[str, list[str]] | None = None,
+    project: Path, target: str, queries: Mapping[str, str], requires: Mapping[str, list[str]] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Run compiled queries in the warehouse (run-operation eros_health_report_queries).
+    """Run compiled queries in the target's warehouse, without dbt (:func:`eros.warehouse.connect`).
 
     Args:
         requires: model names each query reads; a query whose models are not built is
-            skipped and reported with ``missing``.
+            skipped and reported with ``missing`` (in ``requires`` order).
 
     Returns:
         {name: {"columns": [...], "rows": [{column: value}], "missing": [...] (skipped only)}}.
 
     Raises:
-        ErosRunError: when the run-operation fails.
+        ErosRunError: when the warehouse rejects a query.
     """
-    run = run_operation(QUERIES_MACRO, {"queries": dict(queries), "requires": dict(requires or {})},
-                        project=project, target=target, variables=variables)
-    for payload in reversed(run.payloads):
-        if payload.get("kind") == PAYLOAD_KIND:
-            return dict(payload.get("results") or {})
-    raise ErosRunError(f"could not run the report queries: {first_error_line(run) or 'no result'}")
+    results: dict[str, dict[str, Any]] = {}
+    with connect(project, target) as warehouse:
+        for name, sql in queries.items():
+            missing = [model for model in (requires or {}).get(name, []) if not warehouse.exists(model)]
+            if missing:
+                results[name] = {"columns": [], "rows": [], "missing": missing}
+                continue
+            rows = warehouse.query(sql)
+            results[name] = {"columns": list(rows[0]) if rows else [], "rows": rows}
+    return results

@@ -71,7 +71,7 @@ def test_scorecard_and_analyses_agree_between_engines(health_scenario: ParitySce
         assert report.status != "UNKNOWN", f"{engine}: {report.error}"
         checks[engine] = {c["check_name"]: c for c in report.checks}
         queries, requires = compile_analyses(PROJECT_DIR, target, variables, names=ANALYSES)
-        results[engine] = run_queries(PROJECT_DIR, target, variables, queries, requires)
+        results[engine] = run_queries(PROJECT_DIR, target, queries, requires)
 
     assert list(checks["bigquery"]) == list(checks["duckdb"])
     for name, duck in checks["duckdb"].items():

@@ -110,17 +110,24 @@ def test_sql_that_does_not_parse_is_a_finding() -> None:
 # --------------------------------------------------------------- the compiled project
 
 
-def _compile(emulator: BigQueryEmulator, dataset: str, source_dataset: str, state: Path) -> dict[str, Any]:
-    """`dbt compile --target bq_emulator` into ``dataset``; returns the manifest."""
+def _compile(emulator: BigQueryEmulator, dataset: str, source_dataset: str, state: Path, *, seed_rules: bool = False) -> dict[str, Any]:
+    """`dbt compile --target bq_emulator` into ``dataset``; returns the manifest.
+
+    ``seed_rules``: load the alert_rules seed first. The health analyses read their thresholds
+    from it at compile time (one home for thresholds); a first `dbt build` loads it before any
+    node reads it, so a dataset with only that seed is still a first run for every model."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("EROS_")}
     env.update(emulator.dbt_env(dataset, source_dataset=source_dataset))
     env.update({"DBT_PROFILES_DIR": str(PROJECT_DIR), "DBT_TARGET_PATH": str(state / "target"), "DBT_LOG_PATH": str(state / "logs")})
     variables = json.dumps({"execution_date": EXEC_DATE.isoformat(), "as_of_timestamp": f"{EXEC_DATE} 11:00:00"})
-    proc = subprocess.run(
-        [DBT, "compile", "--target", "bq_emulator", "--vars", variables, "--exclude", "resource_type:unit_test"],
-        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=600,
-    )
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    commands = [["seed", "--select", "alert_rules"]] if seed_rules else []
+    commands.append(["compile", "--exclude", "resource_type:unit_test"])
+    for command in commands:
+        proc = subprocess.run(
+            [DBT, *command, "--target", "bq_emulator", "--vars", variables],
+            cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=600,
+        )
+        assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     return json.loads((state / "target" / "manifest.json").read_text())
 
 
@@ -140,7 +147,7 @@ def compiled_manifests(
     del parity_first_run  # only needed so that the incremental tables exist
     base = parity_scenario.root / "compile"
     return {
-        "first run (empty dataset)": _compile(bq_emulator, "eros_compile_empty", parity_scenario.source_dataset, base / "empty"),
+        "first run (empty dataset)": _compile(bq_emulator, "eros_compile_empty", parity_scenario.source_dataset, base / "empty", seed_rules=True),
         "incremental (built dataset)": _compile(bq_emulator, parity_scenario.dataset, parity_scenario.source_dataset, base / "built"),
     }
 

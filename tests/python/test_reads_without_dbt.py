@@ -71,7 +71,7 @@ def test_report_sections_match_the_health_analyses(ran_jobs: dict[str, str], mon
     local = moment.replace(tzinfo=dt.UTC).astimezone(ZoneInfo("America/Los_Angeles")).date()
     variables = {"as_of_timestamp": moment.strftime("%Y-%m-%d %H:%M:%S"), "execution_date": local.isoformat()}
     queries, requires = compile_analyses(PROJECT, "local", variables)
-    expected = run_queries(PROJECT, "local", variables, queries, requires)
+    expected = run_queries(PROJECT, "local", queries, requires)
     with connect(PROJECT, "local") as warehouse:
         sections = read_sections(warehouse, moment, {"saturation_horizon_days": 7, "health_saturation_critical_pct": 80,
                                                      "health_saturation_warning_pct": 60})

@@ -83,7 +83,7 @@ def evaluate(*, project: Path, target: str, as_of: dt.datetime | None = None,
     Returns:
         ``{"as_of": str, "conditions": [per rule: rule_id, level, condition_status, holds,
         observed_value, threshold, unit, superseded_by, detail, ...], "raised": [alert_id,
-        rule_id, level, adopted, message, ...], "cleared": int, "resolved": [alert_id]}``.
+        rule_id, level, adopted, message, ...], "cleared": int, "resolved": [alert_id], "superseded": [alert_id]}``.
 
     Raises:
         ErosRunError: dbt failed.

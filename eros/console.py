@@ -114,6 +114,8 @@ def print_alerting_summary(alerting: dict[str, Any] | None) -> None:
         stdout.print(f"[{LEVEL_STYLES.get(level, 'white')}]{level}[/] rule {alert.get('rule_id')}{note}: {escape(str(alert.get('message')))}")
     send = alerting.get("send")
     parts = [f"{len(alerting.get('raised') or [])} rule alert(s) raised", f"{alerting.get('resolved', 0)} resolved"]
+    if alerting.get("superseded"):
+        parts.append(f"{alerting['superseded']} superseded (no longer true)")
     if send:
         parts.append(f"{send['sent']} delivered, {send['failed']} failed")
         if send.get("unconfirmed"):
@@ -163,7 +165,8 @@ def print_alert_evaluation(result: dict[str, Any]) -> None:
     for a in raised:
         note = " (adopted the job's alert)" if a.get("adopted") else ""
         stdout.print(f"[{LEVEL_STYLES.get(a['level'], 'white')}]raised {a['level']}[/] {a['alert_id'][:12]}{note}: {escape(a['message'])}")
-    stdout.print(f"{len(raised)} alert(s) raised, {len(result.get('resolved') or [])} resolved, {result.get('cleared', 0)} marked condition-cleared")
+    stdout.print(f"{len(raised)} alert(s) raised, {len(result.get('resolved') or [])} resolved, "
+                 f"{len(result.get('superseded') or [])} superseded, {result.get('cleared', 0)} marked condition-cleared")
 
 
 def print_send_report(report: dict[str, Any]) -> None:

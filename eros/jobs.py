@@ -291,7 +291,7 @@ def _evaluation(build: DbtRun) -> dict[str, Any]:
         return {"evaluated": False, "raised": [], "resolved": 0, "send": None, "send_skipped": None,
                 "error": f"the alert rules were not evaluated: {first_error_line(build) or 'no evaluation in the dbt log'}"}
     return {"evaluated": True, "raised": evaluation.get("raised", []), "resolved": len(evaluation.get("resolved", [])),
-            "send": None, "send_skipped": None, "error": None}
+            "superseded": len(evaluation.get("superseded", [])), "send": None, "send_skipped": None, "error": None}
 
 
 def _dry_run(spec: JobSpec, *, project: Path, target: str, as_of: dt.datetime | None, extra_vars: Mapping[str, Any] | None,

@@ -133,7 +133,7 @@ def _open_alerts(warehouse: Warehouse, now: dt.datetime) -> list[dict[str, Any]]
     age in hours (analysis health_open_alerts)."""
     rows = warehouse.query(
         f"select alert_time, alert_level, alert_source, alert_message, job_id from {warehouse.table('automation_alerts')} "
-        "where alert_time > @since and alert_time <= @now and not coalesce(acknowledged, false)",
+        "where alert_time > @since and alert_time <= @now and not coalesce(acknowledged, false) and coalesce(status, 'OPEN') = 'OPEN'",
         {"since": now - dt.timedelta(days=7), "now": now},
     )
     rows.sort(key=lambda r: naive_utc(r["alert_time"]), reverse=True)

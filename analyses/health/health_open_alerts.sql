@@ -1,6 +1,7 @@
 {#-
-  Open alerts (for the report and a dashboard): unacknowledged alerts of the last 7 days,
-  CRITICAL first, newest first, with their age in hours.
+  Open alerts (for the report and a dashboard): unacknowledged alerts of the last 7 days
+  still OPEN (not resolved, not superseded by a later reading), CRITICAL first, newest
+  first, with their age in hours.
 -#}
 {%- set now = eros_health_now() -%}
 
@@ -13,6 +14,7 @@ alerts as (
         alert_time > {{ eros_timestamp_add_hours(now, -24 * 7) }}
         and alert_time <= {{ now }}
         and not coalesce(acknowledged, false)
+        and coalesce(status, 'OPEN') = 'OPEN'
 
 ),
 

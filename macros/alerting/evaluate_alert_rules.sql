@@ -23,10 +23,21 @@
            alert_source health_monitor, status OPEN; re-running the same T adds nothing.
   clear    when its condition is seen clear (not NO_SOURCE): every alert of the rule raised
            at or before T without condition_cleared_at gets condition_cleared_at = T, and
-           for auto_resolve rules status RESOLVED, resolved_at = T.
-  History is kept: nothing is deleted; resolved alerts stay with their times.
+           an OPEN one stops being open (issue 15, "alerts that stay true"):
+           - auto_resolve rules (DOMAIN.md: feedback stale > 12 h, daily not run > 28 h):
+             status RESOLVED, resolved_at = T;
+           - other rules on a point-in-time measure (window_minutes NULL: active locks,
+             feedback stale > 8 h): status SUPERSEDED, resolved_at = T. The alert stated a
+             reading ("7,897 active locks") that a later reading contradicts ("4,815"); it
+             is not resolved (nobody acted, the rule does not auto-resolve) but no longer true;
+           - rules on an event in a window (a failed run, a page failure rate, cleanup
+             volume, duration) stay OPEN until acknowledged: the event did happen.
+  supersede when a higher level of the same condition holds (superseded_by): the lower
+           level's OPEN alerts raised at or before T get status SUPERSEDED, resolved_at = T
+           (a WARNING "more than 5,000 active locks" beside the CRITICAL "more than 10,000").
+  History is kept: nothing is deleted; resolved and superseded alerts stay with their times.
 
-  Prints EROS_JSON {"alert_evaluation": {as_of, conditions, raised, cleared, resolved}}.
+  Prints EROS_JSON {"alert_evaluation": {as_of, conditions, raised, cleared, resolved, superseded}}.
   Raises a compiler error starting with EROS_ALERTS_NEEDS_BUILD when the seed or the new
   automation_alerts columns are missing (`dbt build --selector alerts` creates them).
 -#}
@@ -123,22 +134,29 @@
         {% do run_query(eros_alerting_raise_sql(tables.alerts, raised, as_of)) %}
     {% endif %}
 
-    {#- conditions seen clear -#}
+    {#- conditions seen clear; lower levels a higher one supersedes -#}
     {% set clear_rules = [] %}
     {% set auto_rules = [] %}
+    {% set reading_rules = [] %}
+    {% set lower_rules = [] %}
     {% for c in conditions %}
         {% if c.rule_type == 'condition' and c.condition_status == 'CLEAR' %}
             {% do clear_rules.append(c.rule_id) %}
             {% if c.auto_resolve %}
                 {% do auto_rules.append(c.rule_id) %}
+            {% elif c.window_minutes is none %}
+                {% do reading_rules.append(c.rule_id) %}
             {% endif %}
+        {% elif c.rule_type == 'condition' and c.condition_status == 'HOLDS' and c.superseded_by is not none %}
+            {% do lower_rules.append(c.rule_id) %}
         {% endif %}
     {% endfor %}
     {% set cleared = [] %}
     {% set resolved = [] %}
+    {% set superseded = [] %}
     {% if clear_rules %}
         {% set clear_filter %}
-            rule_id in ({% for r in clear_rules %}{{ eros_sql_string(r) }}{{ ', ' if not loop.last }}{% endfor %})
+            rule_id in ({{ eros_alerting_in_list(clear_rules) }})
             and condition_cleared_at is null
             and alert_time <= {{ now }}
         {% endset %}
@@ -147,19 +165,41 @@
             {% do cleared.append(a.alert_id) %}
             {% if a.rule_id in auto_rules and a.status == 'OPEN' %}
                 {% do resolved.append(a.alert_id) %}
+            {% elif a.rule_id in reading_rules and a.status == 'OPEN' %}
+                {% do superseded.append(a.alert_id) %}
             {% endif %}
         {% endfor %}
         {% if cleared %}
-            {% set auto_list %}{% for r in (auto_rules or ['-']) %}{{ eros_sql_string(r) }}{{ ', ' if not loop.last }}{% endfor %}{% endset %}
             {% set clear_sql %}
                 update {{ tables.alerts }}
                 set
                     condition_cleared_at = {{ now }},
-                    resolved_at = case when rule_id in ({{ auto_list }}) and coalesce(status, 'OPEN') = 'OPEN' then {{ now }} else resolved_at end,
-                    status = case when rule_id in ({{ auto_list }}) then 'RESOLVED' else status end
+                    resolved_at = case
+                        when rule_id in ({{ eros_alerting_in_list(auto_rules + reading_rules) }}) and coalesce(status, 'OPEN') = 'OPEN' then {{ now }}
+                        else resolved_at
+                    end,
+                    status = case
+                        when rule_id in ({{ eros_alerting_in_list(auto_rules) }}) then 'RESOLVED'
+                        when rule_id in ({{ eros_alerting_in_list(reading_rules) }}) and coalesce(status, 'OPEN') = 'OPEN' then 'SUPERSEDED'
+                        else status
+                    end
                 where {{ clear_filter }}
             {% endset %}
             {% do run_query(clear_sql) %}
+        {% endif %}
+    {% endif %}
+    {% if lower_rules %}
+        {% set lower_filter %}
+            rule_id in ({{ eros_alerting_in_list(lower_rules) }})
+            and coalesce(status, 'OPEN') = 'OPEN'
+            and alert_time <= {{ now }}
+        {% endset %}
+        {% set to_supersede = eros_alerting_rows(run_query('select alert_id from ' ~ tables.alerts ~ ' where ' ~ lower_filter)) %}
+        {% if to_supersede %}
+            {% for a in to_supersede %}
+                {% do superseded.append(a.alert_id) %}
+            {% endfor %}
+            {% do run_query('update ' ~ tables.alerts ~ " set status = 'SUPERSEDED', resolved_at = " ~ now ~ ' where ' ~ lower_filter) %}
         {% endif %}
     {% endif %}
     {% do eros_commit() %}
@@ -178,6 +218,7 @@
         'raised': raised,
         'cleared': cleared | length,
         'resolved': resolved,
+        'superseded': superseded,
     }}), info=true) %}
 {% endmacro %}
 
@@ -277,6 +318,12 @@
         {% set value = value.astimezone(modules.pytz.utc).replace(tzinfo=none) %}
     {% endif %}
     {{ return(value) }}
+{% endmacro %}
+
+
+{#- A SQL list of string literals for `in (...)`; a never-matching '-' when empty. -#}
+{% macro eros_alerting_in_list(values) %}
+    {%- for v in (values or ['-']) %}{{ eros_sql_string(v) }}{{ ', ' if not loop.last }}{% endfor -%}
 {% endmacro %}
 
 

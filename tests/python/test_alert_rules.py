@@ -146,11 +146,51 @@ def test_missing_source_is_unknown_and_a_higher_level_supersedes_the_lower(alert
     assert {c["condition_status"] for c in stale} == {"NO_SOURCE"}  # caption_bandit_stats not built: unknown, never raised
     assert [a["rule_id"] for a in first["raised"]] == ["lock_cleanup_volume_high"]
 
-    # feedback 13 h old: both levels hold, only the CRITICAL one raises
-    execute(alerting, "create table eros.caption_bandit_stats as select cast("
-                      f"'{now - dt.timedelta(hours=13):%Y-%m-%d %H:%M:%S}' as timestamp) as last_updated")
+    # feedback 9 h old: the WARNING level holds alone and raises
+    def feedback_age(hours: float, at: dt.datetime) -> None:
+        execute(alerting, "create or replace table eros.caption_bandit_stats as select cast("
+                          f"'{at - dt.timedelta(hours=hours):%Y-%m-%d %H:%M:%S}' as timestamp) as last_updated")
+
+    feedback_age(9, now)
+    early = _evaluate(run_eros, now)
+    assert [a["rule_id"] for a in early["raised"]] == ["caption_feedback_stale_warning"]
+    warning_id = early["raised"][0]["alert_id"]
+
+    # feedback 13 h old: both levels hold, only the CRITICAL one raises; the WARNING's open
+    # alert is superseded by it (issue 15: alerts that stay true)
+    feedback_age(13, now)
     second = _evaluate(run_eros, now + dt.timedelta(minutes=1))
     critical, warning = (_condition(second, r) for r in ("caption_feedback_stale_critical", "caption_feedback_stale_warning"))
     assert critical["condition_status"] == warning["condition_status"] == "HOLDS"
     assert warning["superseded_by"] == "caption_feedback_stale_critical" and critical["superseded_by"] is None
     assert [a["rule_id"] for a in second["raised"]] == ["caption_feedback_stale_critical"]
+    assert second["superseded"] == [warning_id]
+    assert warehouse(f"select status, resolved_at, condition_cleared_at from eros.automation_alerts where alert_id = '{warning_id}'") == [
+        ("SUPERSEDED", now + dt.timedelta(minutes=1), None)]
+
+    # fresh feedback: the auto-resolving CRITICAL resolves, the superseded WARNING stays so
+    feedback_age(1, now + dt.timedelta(minutes=2))
+    third = _evaluate(run_eros, now + dt.timedelta(minutes=2))
+    assert [a["rule_id"] for a in third["raised"]] == [] and len(third["resolved"]) == 1 and third["superseded"] == []
+    rows = warehouse("select rule_id, status from eros.automation_alerts where rule_id like 'caption_feedback%' order by rule_id")
+    assert rows == [("caption_feedback_stale_critical", "RESOLVED"), ("caption_feedback_stale_warning", "SUPERSEDED")]
+
+    # 7 h later: no sweep in the last 6 h clears the cleanup-volume condition, but its alert
+    # reports an event (sweeps that cleaned a lot): it stays OPEN until acknowledged. A new
+    # 9 h-stale reading raises the WARNING again; the next reading (fresh) supersedes it.
+    later = now + dt.timedelta(hours=7)
+    feedback_age(9, later)
+    fourth = _evaluate(run_eros, later)
+    assert _condition(fourth, "lock_cleanup_volume_high")["condition_status"] == "CLEAR"
+    assert warehouse("select status, condition_cleared_at from eros.automation_alerts where rule_id = 'lock_cleanup_volume_high'") == [
+        ("OPEN", later)]
+    assert [a["rule_id"] for a in fourth["raised"]] == ["caption_feedback_stale_warning"]
+    feedback_age(1, later + dt.timedelta(minutes=5))
+    fifth = _evaluate(run_eros, later + dt.timedelta(minutes=5))
+    assert fifth["superseded"] == [fourth["raised"][0]["alert_id"]]
+    assert warehouse("select status, resolved_at, condition_cleared_at from eros.automation_alerts "
+                     f"where alert_id = '{fourth['raised'][0]['alert_id']}'") == [
+        ("SUPERSEDED", later + dt.timedelta(minutes=5), later + dt.timedelta(minutes=5))]
+    listed = run_eros("alerts", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert [a["rule_id"] for a in json.loads(listed.stdout)["alerts"]] == ["lock_cleanup_volume_high"]

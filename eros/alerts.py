@@ -175,8 +175,11 @@ def acknowledge_in(warehouse: Warehouse, *, alert_id: str, by: str, at: dt.datet
     )
     exact = [row for row in found if row["alert_id"] == key]
     found = exact or found
+    if not found and len(key) < 6:
+        raise ErosUsageError(f"no alert with id '{key}': an id prefix needs at least 6 characters "
+                             "(the id column of `eros alerts list` shows 12)")
     if not found:
-        raise ErosUsageError(f"no alert with id {key}")
+        raise ErosUsageError(f"no alert with id or id prefix '{key}': `eros alerts list --all` shows the ids")
     if len(found) > 1:
         raise ErosUsageError(f"alert id prefix {key} matches {len(found)} alerts; give more characters")
     alert = found[0]

@@ -67,6 +67,17 @@ def var_option() -> Callable[[F], F]:
                         help="Extra dbt var (repeatable), e.g. eros_page_settings_enabled=true.")
 
 
+def _set_wide(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        console.set_wide(True)
+
+
+def wide_option() -> Callable[[F], F]:
+    """``--wide``: tables show every cell in full instead of fitting the width (issue 15)."""
+    return click.option("--wide", is_flag=True, expose_value=False, is_eager=True, callback=_set_wide,
+                        help="Show every table cell in full (lines may be wider than the terminal).")
+
+
 def dry_run_option(help_text: str) -> Callable[[F], F]:
     """``--dry-run``."""
     return click.option("--dry-run", is_flag=True, help=help_text)
@@ -132,6 +143,7 @@ LAZY_COMMANDS = {
 
 @click.group(cls=ErosGroup, lazy=LAZY_COMMANDS)
 @click.version_option(package_name="eros")
+@wide_option()
 def main() -> None:
     """eros: caption-performance learning, daily schedule queueing and lock cleanup
     for creator mass messages, on dbt (DuckDB locally, BigQuery in production)."""
@@ -202,6 +214,7 @@ def job_command(spec: Any) -> click.Command:
     if "dry-run" in spec.options:
         decorators.append(dry_run_option("Show what would be done; change nothing and record no job."))
     decorators.append(json_option())
+    decorators.append(wide_option())
     if "var" in spec.options:
         decorators.append(var_option())
     command: Any = callback
@@ -257,6 +270,7 @@ class NagiosCommand(click.Command):
 @target_option()
 @as_of_option("Judge the checks at this instant (ISO; UTC unless it has an offset). Default: now.")
 @json_option("the result")
+@wide_option()
 def health_command(target: str | None, as_of_text: str | None, as_json: bool) -> None:
     """Health checks: build them in dbt (selector health), print the scorecard.
 
@@ -306,6 +320,30 @@ def report_command(out_path: Path | None, target: str | None, as_of_text: str | 
     )
 
 
+@main.command(name="errors")
+@click.option("--date", "date_text", metavar="YYYY-MM-DD", help="The latest daily run of this execution date (default: the latest daily run).")
+@click.option("--job", "job_id", metavar="JOB_ID", help="This run (its job id, or a unique prefix of 6+ characters).")
+@target_option()
+@json_option("the run and its page errors")
+@wide_option()
+def errors_command(date_text: str | None, job_id: str | None, target: str | None, as_json: bool) -> None:
+    """Page errors of a daily run: each page that failed validation with its reason
+    (creator_processing_errors; read without dbt)."""
+    from eros.runs import run_errors
+    from eros.warehouse import connect
+
+    if date_text is not None and job_id is not None:
+        raise ErosUsageError("give --date or --job, not both: --job names one run, --date picks the latest run of a date")
+    execution_date = parse_execution_date(date_text) if date_text is not None else None
+    project = project_dir()
+    with connect(project, check_target(target, project)) as warehouse:
+        result = run_errors(warehouse, execution_date=execution_date, job_id=job_id)
+    if as_json:
+        click.echo(json.dumps(result, indent=2, default=str))
+    else:
+        console.print_page_errors(result)
+
+
 # --- alerts / monitoring commands (issue 7) ---
 
 
@@ -319,6 +357,7 @@ def alerts_group() -> None:
 @click.option("--limit", default=200, show_default=True, type=click.IntRange(min=1), help="Newest alerts shown.")
 @target_option()
 @json_option("the alerts")
+@wide_option()
 def alerts_list(include_all: bool, limit: int, target: str | None, as_json: bool) -> None:
     """Open alerts (or all with --all), newest first, with their deliveries."""
     from eros.alerts import list_alerts
@@ -355,6 +394,7 @@ def alerts_ack(alert_id: str, by: str, target: str | None, as_json: bool) -> Non
 @as_of_option("Evaluation instant (ISO; UTC unless it has an offset). Default: now.")
 @target_option()
 @json_option("the evaluation")
+@wide_option()
 def alerts_evaluate(as_of_text: str | None, target: str | None, as_json: bool) -> None:
     """Evaluate every rule now (or --as-of): raise alerts past their cooldown, resolve cleared ones."""
     from eros.alerts import evaluate
@@ -375,6 +415,7 @@ def alerts_evaluate(as_of_text: str | None, target: str | None, as_json: bool) -
 @click.option("--now", "now_text", metavar="TIMESTAMP", help="Decision instant for batching and escalation (ISO; default: now).")
 @target_option()
 @json_option("the report")
+@wide_option()
 def alerts_send(dry_run: bool, now_text: str | None, target: str | None, as_json: bool) -> None:
     """Send unsent alerts (batched per 5 minutes) and due escalations; retry failed deliveries.
     Exit 1 when a delivery failed (it is retried by the next send)."""
@@ -448,6 +489,7 @@ def schedule_group() -> None:
 @click.option("--count", default=3, show_default=True, type=click.IntRange(min=1), help="Next runs per job.")
 @JOBS_FILE_OPTION
 @json_option("the schedules")
+@wide_option()
 def schedule_list(now_text: str | None, count: int, jobs_file: Path | None, as_json: bool) -> None:
     """The next runs of every job, on its own time zone's clock and in UTC."""
     import datetime as dt
@@ -481,6 +523,7 @@ def schedule_list(now_text: str | None, count: int, jobs_file: Path | None, as_j
 @click.option("--job", "job_keys", multiple=True, metavar="KEY", help="Only this schedule (repeatable).")
 @JOBS_FILE_OPTION
 @json_option("the outcome")
+@wide_option()
 def schedule_run_due(now_text: str | None, target: str | None, job_keys: tuple[str, ...], jobs_file: Path | None, as_json: bool) -> None:
     """Run every job whose latest slot is due and not yet run (once), retry failed attempts
     after their delay; call it from cron every few minutes. Exit 1 when an attempt failed."""
@@ -544,6 +587,7 @@ def schedule_export(fmt: str, target: str | None, at_text: str | None, output: P
 @target_option()
 @JOBS_FILE_OPTION
 @json_option("the checks")
+@wide_option()
 def doctor_command(target: str | None, jobs_file: Path | None, as_json: bool) -> None:
     """Check the install, profile, source tables, write access, BigQuery permissions and alert
     destinations; PASS/FAIL/SKIP per check, exit 1 on any FAIL."""

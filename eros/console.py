@@ -1,4 +1,12 @@
-"""Terminal presentation: live progress of dbt steps and end-of-run summaries (rich).
+"""Terminal presentation: live progress of dbt steps, end-of-run summaries and the tables
+of the read commands (rich).
+
+Output that fits (issue 15): every table is readable at 80 columns. The width is
+``$COLUMNS`` when set (also off a terminal, re-read at every print), else the terminal's,
+else 80. Ids and times are never cut; long text is cut with an ellipsis (``--wide`` shows
+everything, however wide). One number format (:func:`number`: thousands separators, one
+decimal), one duration format (:func:`seconds`), and words for booleans and missing
+values (:func:`word`: yes / no / none).
 
 Progress goes to stderr so ``--json`` output on stdout stays machine-readable.
 """
@@ -6,14 +14,16 @@ Progress goes to stderr so ``--json`` output on stdout stays machine-readable.
 from __future__ import annotations
 
 import contextlib
-import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from rich.console import Console
+from rich import box
+from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from eros.dbt_invoke import RESULT_EVENTS, DbtEvent
 
@@ -25,10 +35,167 @@ STATUS_STYLES = {
     "RUNNING": "cyan",
 }
 LEVEL_STYLES = {"CRITICAL": "bold red", "WARNING": "yellow", "INFO": "cyan"}
+# Width of the output with --wide: wide enough for any cell, so nothing is cut or wrapped.
+WIDE_WIDTH = 100_000
+# How many page errors a job summary names (eros errors lists them all).
+SUMMARY_PAGE_ERRORS = 5
 
-# Pipes and cron get a wide fixed width instead of rich's 80-column fallback.
-stdout = Console(width=None if sys.stdout.isatty() else 160)
-stderr = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+_wide = False
+
+
+def set_wide(wide: bool = True) -> None:
+    """``--wide``: tables show every cell in full (lines may exceed the terminal)."""
+    global _wide
+    _wide = wide
+
+
+def is_wide() -> bool:
+    """True after :func:`set_wide` (``--wide``)."""
+    return _wide
+
+
+class FitConsole(Console):
+    """A rich Console whose width is ``$COLUMNS`` (read at every print, on a terminal or
+    not), else the terminal's, else 80; :data:`WIDE_WIDTH` with ``--wide``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # rich freezes $COLUMNS at construction; with no fixed width it reads it at every print
+        self._width = None
+
+    @property
+    def size(self) -> ConsoleDimensions:  # type: ignore[override]
+        size = super().size
+        return ConsoleDimensions(WIDE_WIDTH, size.height) if _wide else size
+
+
+stdout = FitConsole()
+stderr = FitConsole(stderr=True)
+
+
+def number(value: Any, decimals: int = 1) -> str:
+    """The one number format: ``7,897``; ``46.2`` (floats with ``decimals`` places, a whole
+    float without them); ``none`` for a missing value."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return word(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    try:
+        as_float = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if as_float == int(as_float) and abs(as_float) < 1e15:
+        return f"{int(as_float):,}"
+    return f"{as_float:,.{decimals}f}"
+
+
+def seconds(value: Any) -> str:
+    """A duration: ``43.0 s`` (``1,234.5 s``); ``none`` when missing."""
+    if value is None:
+        return "none"
+    return f"{float(value):,.1f} s"
+
+
+def word(value: Any) -> str:
+    """A value for people: ``yes`` / ``no`` for booleans, ``none`` for a missing value,
+    :func:`number` for numbers, else its text."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float)):
+        return number(value)
+    return str(value)
+
+
+def cell(value: Any, style: str = "") -> Text:
+    """A table cell: :func:`word` of the value as plain text (no markup), with ``style``."""
+    if isinstance(value, Text):
+        return value
+    return Text(word(value), style=style)
+
+
+# Column kinds of :func:`fit_table`: "id" / "fixed" / "number" are never cut; "label" (a rule
+# name, a source) is cut with an ellipsis past LABEL_WIDTH, or sooner when the width needs it;
+# "text" is cut with an ellipsis to fit the width; "wrap" is wrapped onto more lines (a
+# key/value table's values).
+KEEP_KINDS = ("id", "fixed", "number")
+LABEL_WIDTH = 20
+# The narrowest a cut column gets (its ellipsis included).
+MIN_CUT_WIDTH = 6
+
+
+def fit_table(title: str | None, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]], *,
+              show_header: bool = True, out: Console | None = None) -> Table:
+    """A rich Table that fits the console width in one line per row.
+
+    Args:
+        title: shown above the table (cut with an ellipsis when too long).
+        columns: ``(header, kind)``; kind "id", "fixed" or "number" (right-aligned) are
+            shown whole; "label" columns get up to LABEL_WIDTH of what is left, "text"
+            columns share the rest and end in an ellipsis when cut; "wrap" columns share it too
+            and wrap onto more lines.
+        rows: cell values (:func:`cell`: None and booleans become words, numbers
+            :func:`number`; a rich Text keeps its style).
+        show_header: print the header line.
+        out: console whose width the table fits (default :data:`stdout`).
+
+    Returns:
+        The table; with ``--wide`` (:func:`set_wide`) nothing is cut.
+    """
+    out = out or stdout
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_header=show_header, show_edge=False,
+                  pad_edge=False, padding=(0, 1, 0, 0), title_style="bold")
+    for header, kind in columns:
+        overflow = {"text": "ellipsis", "label": "ellipsis", "wrap": "fold"}.get(kind, "ignore")
+        table.add_column(header, no_wrap=kind != "wrap", overflow=overflow, justify="right" if kind == "number" else "left")
+    cells = [[cell(v) for v in row] for row in rows]
+    for row in cells:
+        for text, (_, kind) in zip(row, columns, strict=True):
+            if kind == "number":
+                text.justify = "right"
+    for row in cells:
+        table.add_row(*row)
+    if _wide:
+        return table
+    natural = [max([_header_width(header) if show_header else 0] + [row[i].cell_len for row in cells]) for i, (header, _) in enumerate(columns)]
+    measured = Measurement.get(out, out.options.update(width=WIDE_WIDTH), table).maximum
+    overhead = max(0, measured - sum(natural))
+    kinds = [kind for _, kind in columns]
+    cut = [i for i, kind in enumerate(kinds) if kind not in KEEP_KINDS]
+    room = out.width - overhead - sum(w for i, w in enumerate(natural) if i not in cut)
+    labels = [i for i in cut if kinds[i] == "label"]
+    texts = [i for i in cut if kinds[i] != "label"]
+    # labels first (up to LABEL_WIDTH each, leaving the text columns MIN_CUT_WIDTH at least) ...
+    widths = {i: min(natural[i], LABEL_WIDTH) for i in labels}
+    spare = room - sum(min(natural[i], MIN_CUT_WIDTH) for i in texts)
+    while labels and sum(widths.values()) > spare and max(widths.values()) > MIN_CUT_WIDTH:
+        widest = max(widths, key=lambda i: widths[i])
+        widths[widest] -= 1
+    room -= sum(widths.values())
+    # ... then the text columns: short ones keep their width, the long ones share the rest equally
+    for position, i in enumerate(sorted(texts, key=lambda i: natural[i])):
+        widths[i] = min(natural[i], max(MIN_CUT_WIDTH, room // (len(texts) - position)))
+        room -= widths[i]
+    for i, width in widths.items():
+        table.columns[i].max_width = width
+    return table
+
+
+def _header_width(header: str) -> int:
+    return max(Text(line).cell_len for line in header.split("\n"))
+
+
+def print_table(title: str | None, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]], **kwargs: Any) -> None:
+    """:func:`fit_table` printed on :data:`stdout`."""
+    stdout.print(fit_table(title, columns, rows, **kwargs))
+
+
+def styled(value: Any, styles: dict[str, str]) -> Text:
+    """A cell in the style its value has in ``styles`` (statuses, alert levels)."""
+    return Text(word(value), style=styles.get(str(value), ""))
 
 
 @contextlib.contextmanager
@@ -67,37 +234,54 @@ def dbt_progress(label: str, enabled: bool = True) -> Iterator[Any]:
 
 
 def print_job_summary(outcome: dict[str, Any]) -> None:
-    """Short summary table of a job run (pages active, queued, failed, duration, alerts)."""
+    """Summary of a job run (status, pages active / queued / failed, the job's duration, job
+    id, message), the first page errors with the command that lists them all, then the
+    job's alerts and the alerting step."""
     status = outcome["status"]
-    table = Table(title=f"{outcome['job_name']} · {outcome['execution_date']}", show_header=False, title_justify="left")
-    table.add_column("what", style="bold")
-    table.add_column("value")
-    table.add_row("status", f"[{STATUS_STYLES.get(status, 'white')}]{status}[/]")
+    rows: list[tuple[Any, Any]] = [("status", styled(status, STATUS_STYLES))]
     row = outcome.get("job_row") or {}
-    counts = outcome.get("counts") or {}
+    counts = dict(outcome.get("counts") or {})
+    counts.pop("by_page", None)
     for key, label in [
         ("pages_active", "pages active"),
         ("pages_queued", "pages queued (new)"),
         ("queue_rows_for_date", "queue rows for date"),
     ]:
         if counts.get(key) is not None:
-            table.add_row(label, str(counts[key]))
+            rows.append((label, counts[key]))
     if row.get("creators_processed") is not None:
-        table.add_row("pages processed", str(row["creators_processed"]))
+        rows.append(("pages processed", row["creators_processed"]))
     if row.get("creators_failed") is not None:
-        table.add_row("pages failed", str(row["creators_failed"]))
+        rows.append(("pages failed", row["creators_failed"]))
     for key, value in counts.items():
         if key not in ("pages_active", "pages_queued", "queue_rows_for_date", "pages_analysed", "pages_below_threshold") and value is not None:
-            table.add_row(key.replace("_", " "), str(value))
-    table.add_row("duration", f"{outcome['duration_seconds']:.1f} s")
-    table.add_row("job id", str(outcome.get("job_id")))
+            rows.append((key.replace("_", " "), seconds(value) if key.endswith("_seconds") else value))
+    rows.append(("duration", seconds(outcome.get("duration_seconds"))))
+    rows.append(("job id", outcome.get("job_id")))
     if outcome.get("error_message"):
-        table.add_row("message", str(outcome["error_message"]))
-    stdout.print(table)
+        rows.append(("message", outcome["error_message"]))
+    print_table(f"{outcome['job_name']} · {outcome['execution_date']}", [("what", "fixed"), ("value", "wrap")], rows, show_header=False)
+    print_page_errors_brief(outcome)
     for alert in outcome.get("alerts") or []:
         level = alert.get("alert_level", "")
-        stdout.print(f"[{LEVEL_STYLES.get(level, 'white')}]{level}[/] {alert.get('alert_source')}: {alert.get('alert_message')}")
+        source, message = escape(str(alert.get("alert_source"))), escape(str(alert.get("alert_message")))
+        stdout.print(f"[{LEVEL_STYLES.get(level, 'white')}]{level}[/] {source}: {message}")
     print_alerting_summary(outcome.get("alerting"))
+
+
+def print_page_errors_brief(outcome: dict[str, Any]) -> None:
+    """The first page errors of a run (``outcome["page_errors"]``, eros.runs.read_page_errors)
+    and the ``eros errors`` command that lists them all."""
+    errors = outcome.get("page_errors") or []
+    if not errors:
+        return
+    failed = int((outcome.get("job_row") or {}).get("creators_failed") or len(errors))
+    pages = sum(1 for e in errors if e.get("page_name") != "__lock_sweep__")
+    shown = f"the first {len(errors)}" if failed > len(errors) else "all of them" if failed > 1 else "it"
+    stdout.print(f"{number(failed)} page(s) failed validation; {shown}:" if pages else "the run recorded an error:", highlight=False)
+    stdout.print(fit_table(None, [("page", "id"), ("reason", "text")], [(e["page_name"], e["error_message"]) for e in errors],
+                           show_header=False))
+    stdout.print(f"all page errors: [bold]eros errors --job {escape(str(outcome.get('job_id')))}[/]", highlight=False)
 
 
 def print_alerting_summary(alerting: dict[str, Any] | None) -> None:
@@ -126,47 +310,85 @@ def print_alerting_summary(alerting: dict[str, Any] | None) -> None:
 
 
 def print_alert_list(result: dict[str, Any]) -> None:
-    """Table of alerts (``eros alerts list``): short id, time, level, status, rule or
-    source, acknowledgement, deliveries per channel, message."""
+    """Table of alerts (``eros alerts list``), one line per alert: the 12-character id that
+    ``eros alerts ack`` takes, time, level, status, rule or source, who acknowledged, the
+    deliveries per channel and the message (cut with an ellipsis; ``--wide`` for all)."""
     deliveries: dict[str, list[str]] = {}
     for d in result.get("deliveries") or []:
         kind = "" if d["delivery_kind"] == "notify" else "/esc"
         deliveries.setdefault(d["alert_id"], []).append(f"{d['channel']}{kind}:{d['status']}")
     alerts = result.get("alerts") or []
-    table = Table(title=f"{len(alerts)} alert(s)", title_justify="left")
-    for column in ("id", "time (UTC)", "level", "status", "rule / source", "ack", "delivered", "message"):
-        table.add_column(column, overflow="fold")
+    wide = is_wide()
+    rows = []
     for a in alerts:
-        level = a.get("alert_level", "")
-        ack = f"{a['acknowledged_by']}" if a.get("acknowledged") else "-"
-        table.add_row(
-            a["alert_id"][:12], str(a.get("alert_time")), f"[{LEVEL_STYLES.get(level, 'white')}]{level}[/]", str(a.get("status")),
-            escape(str(a.get("rule_id") or a.get("alert_source"))), escape(ack), ", ".join(deliveries.get(a["alert_id"], [])) or "-",
-            escape(str(a.get("alert_message"))),
-        )
-    stdout.print(table)
+        status = str(a.get("status"))
+        if not wide and a.get("acknowledged") and status == "OPEN":
+            status = "ACKED"
+        time = str(a.get("alert_time"))
+        row = [a["alert_id"][:12], time if wide else time[5:16], styled(a.get("alert_level"), LEVEL_STYLES), status]
+        if wide:
+            row += [a.get("rule_id") or a.get("alert_source"), a["acknowledged_by"] if a.get("acknowledged") else "no",
+                    ", ".join(deliveries.get(a["alert_id"], [])) or "none"]
+        rows.append((*row, a.get("alert_message")))
+    columns = [("id", "id"), ("time (UTC)", "fixed"), ("level", "fixed"), ("status", "fixed")]
+    if wide:
+        columns += [("rule / source", "text"), ("acked by", "text"), ("delivered", "text")]
+    hint = "" if wide or not alerts else " (--wide: rule, acknowledgement, deliveries, whole messages)"
+    print_table(f"{number(len(alerts))} alert(s){hint}", [*columns, ("message", "text")], rows)
 
 
 def print_alert_evaluation(result: dict[str, Any]) -> None:
     """Per rule: status, observed value vs threshold; then the alerts raised and resolved."""
-    table = Table(title=f"alert rules at {result.get('as_of')} UTC", title_justify="left")
-    for column in ("rule", "level", "status", "observed", "threshold", "note"):
-        table.add_column(column, overflow="fold")
+    rows = []
     for c in result.get("conditions") or []:
         status = c["condition_status"] if c.get("enabled") else f"{c['condition_status']} (disabled)"
         if c.get("superseded_by"):
             status += f" (superseded by {c['superseded_by']})"
-        observed = "-" if c.get("observed_value") is None else f"{c['observed_value']:,.2f}".rstrip("0").rstrip(".")
-        style = "bold red" if c["condition_status"] == "HOLDS" and c.get("enabled") else "white"
-        table.add_row(c["rule_id"], c["level"], f"[{style}]{escape(status)}[/]", observed, f"{c['threshold']:g} {escape(str(c.get('unit') or ''))}",
-                      escape(str(c.get("detail") or "")))
-    stdout.print(table)
+        style = "bold red" if c["condition_status"] == "HOLDS" and c.get("enabled") else ""
+        threshold = f"{number(c['threshold'])} {c.get('unit') or ''}".strip()
+        if is_wide():
+            rows.append((c["rule_id"], c["level"], Text(status, style=style), number(c.get("observed_value")), threshold, c.get("detail") or ""))
+        else:
+            rows.append((c["rule_id"], c["level"], Text(status, style=style), f"{number(c.get('observed_value'))} / {threshold}"))
+    columns = [("rule", "id"), ("level", "fixed"), ("status", "label")]
+    columns += [("observed", "number"), ("threshold", "text"), ("note", "text")] if is_wide() else [("observed / threshold", "text")]
+    print_table(f"alert rules at {result.get('as_of')} UTC" + ("" if is_wide() else " (--wide: notes)"), columns, rows)
     raised = result.get("raised") or []
     for a in raised:
         note = " (adopted the job's alert)" if a.get("adopted") else ""
         stdout.print(f"[{LEVEL_STYLES.get(a['level'], 'white')}]raised {a['level']}[/] {a['alert_id'][:12]}{note}: {escape(a['message'])}")
-    stdout.print(f"{len(raised)} alert(s) raised, {len(result.get('resolved') or [])} resolved, "
-                 f"{len(result.get('superseded') or [])} superseded, {result.get('cleared', 0)} marked condition-cleared")
+    stdout.print(f"{number(len(raised))} alert(s) raised, {number(len(result.get('resolved') or []))} resolved, "
+                 f"{number(len(result.get('superseded') or []))} superseded, {number(result.get('cleared', 0))} marked condition-cleared",
+                 highlight=False)
+
+
+def print_page_errors(result: dict[str, Any]) -> None:
+    """``eros errors``: the run (job, status, date, pages processed / failed, duration,
+    message), the count per reason code, then one line per page error (page whole, the
+    message cut with an ellipsis; ``--wide`` for all). ``result`` is eros.runs.run_errors'."""
+    run = result["run"]
+    errors = result.get("errors") or []
+    print_table(None, [("what", "fixed"), ("value", "wrap")], [
+        ("run", f"{run['job_name']} · {run['execution_date']}"),
+        ("status", styled(run.get("job_status"), STATUS_STYLES)),
+        ("job id", run["job_id"]),
+        ("started (UTC)", run.get("job_start_time")),
+        ("duration", seconds(run.get("job_duration_seconds"))),
+        ("pages processed", run.get("creators_processed")),
+        ("pages failed", run.get("creators_failed")),
+        ("message", run.get("error_message")),
+    ], show_header=False)
+    if not errors:
+        stdout.print("no page errors in this run", highlight=False)
+        return
+    reasons = ", ".join(f"{code} {number(count)}" for code, count in sorted((result.get("reasons") or {}).items()))
+    print_table(f"{number(len(errors))} page error(s): {reasons}", [("page", "id"), ("reason", "fixed"), ("message", "text")],
+                [(e["page_name"], e["reason"], _without_code(e["error_message"], e["reason"])) for e in errors])
+
+
+def _without_code(message: Any, code: str) -> str:
+    text = str(message or "")
+    return text[len(code) + 1:].strip() if text.startswith(code + ":") else text
 
 
 def print_send_report(report: dict[str, Any]) -> None:

@@ -47,7 +47,10 @@ class JobOutcome:
         status: final ``job_status``.
         execution_date: ISO business date.
         exit_code: 0, 1 or 2 (module docstring).
-        duration_seconds: wall time of the whole job as the CLI saw it.
+        duration_seconds: the job's duration, ``etl_job_runs.job_duration_seconds`` (start of its dbt
+            build to its final job row; macro eros_write_job_row), the one duration the summary, the
+            report and the health checks show; a dry run (no job row) has its wall time. The dbt
+            process's own wall time is in ``steps``.
         job_row: the ``etl_job_runs`` row.
         counts: job-specific counts (pages_active, pages_queued, ...).
         alerts: alert rows raised by the run.
@@ -55,6 +58,8 @@ class JobOutcome:
         error_message: the job row's error message, or why the run was not recorded.
         alerting: what the delivery step after the job did (eros.alerts.deliver_after_job), or None
             when it was skipped (--no-alerts, dry run).
+        page_errors: the first page errors of the run (eros.runs.read_page_errors; the daily job
+            only), which the summary names; ``eros errors`` lists them all.
     """
 
     job: str
@@ -70,6 +75,7 @@ class JobOutcome:
     steps: list[dict[str, Any]]
     error_message: str | None
     alerting: dict[str, Any] | None = None
+    page_errors: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (the ``--json`` output)."""

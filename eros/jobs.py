@@ -43,6 +43,7 @@ from eros.errors import ErosRunError, ErosUsageError
 from eros.jobspec import load_registry
 from eros.locks import job_lock
 from eros.project import duckdb_path, project_dir
+from eros.runs import read_page_errors
 from eros.warehouse import timestamp_text
 
 SOURCE_MISSING_MARKER = "EROS_SOURCE_MISSING:"
@@ -51,6 +52,8 @@ SOURCE_MISSING_MARKER = "EROS_SOURCE_MISSING:"
 DAILY_SWEEP_SUFFIX = ".sweep"
 # How long the daily job waits for an hourly sweep (eros run lock-sweep) holding its lock.
 DAILY_SWEEP_LOCK_WAIT_SECONDS = 300.0
+# Page errors a daily run's summary names (`eros errors` lists them all).
+SUMMARY_PAGE_ERRORS = 5
 # dbt var that turns the alert-rule evaluation at the end of a job's build off.
 EVALUATE_ALERTS_VAR = "eros_evaluate_alerts"
 SWEEP_COUNT_KEYS = (
@@ -386,6 +389,7 @@ def run_job(
 
     from eros.warehouse import connect
 
+    page_errors: list[dict[str, Any]] = []
     with connect(project, target) as warehouse:
         job_row = read_job(warehouse, job_id)
         if job_row is None:
@@ -394,6 +398,7 @@ def run_job(
         if spec.key == "daily":
             counts = daily_counts(warehouse, job_id, business_date)
             alert_rows = read_alerts(warehouse, [job_id, job_id + DAILY_SWEEP_SUFFIX])
+            page_errors = read_page_errors(warehouse, job_id, limit=SUMMARY_PAGE_ERRORS)
         elif spec.key == "lock-sweep":
             counts = dict(read_sweep(warehouse, job_id) or {})
             alert_rows = read_alerts(warehouse, [job_id])
@@ -414,10 +419,14 @@ def run_job(
         alerts=alert_rows,
         steps=[_step_record(build)],
         error_message=job_row.get("error_message"),
+        page_errors=page_errors,
     )
     if alerts:
         outcome.alerting = _evaluation(build)
         if deliver is not None:
             outcome.alerting.update(deliver(outcome))
-    outcome.duration_seconds = round((dt.datetime.now(dt.UTC) - started).total_seconds(), 2)
+    # one duration per job (issue 15): the job row's, which the report and health checks read too
+    recorded = job_row.get("job_duration_seconds")
+    wall = (dt.datetime.now(dt.UTC) - started).total_seconds()
+    outcome.duration_seconds = round(float(recorded if recorded is not None else wall), 2)
     return outcome

@@ -98,6 +98,8 @@ def simulate_command(seed: int, weeks: int, pages: int, cold_pages: int, caption
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
     else:
-        print_results(result, Console(width=None if sys.stdout.isatty() else 160))
+        from eros import console
+
+        print_results(result, console.stdout)
         if html_path is not None:
             click.echo(f"chart: {html_path}")

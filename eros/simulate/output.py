@@ -8,47 +8,44 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from eros.console import fit_table, number
 from eros.simulate.engine import SimulationResult
 
 
 def _pct(value: float | None, scale: float = 1.0) -> str:
-    return "-" if value is None else f"{value * scale:.1f}%"
+    return "none" if value is None else f"{number(value * scale)}%"
 
 
 def results_table(result: SimulationResult) -> Table:
-    """One row per policy: revenue % of oracle (all pages, cold pages), final and first-refresh
-    capture, the cold pages' first list, distinct captions sent per page, job CPU."""
+    """One row per policy: revenue % of oracle (all pages, cold pages), first and final
+    top-20 capture, the cold pages' first list, distinct captions sent per page, job runs
+    and CPU; fits 80 columns (eros.console.fit_table)."""
     world = result.config["world"]
     title = (f"eros simulate · seed {world['seed']} · {world['pages']}+{world['cold_pages']} pages x "
              f"{world['captions']} captions · {result.config['weeks']} weeks · sharing {world['sharing']} · "
              f"drift {world['drift']}")
-    table = Table(title=title, title_justify="left")
-    for column, justify in [("policy", "left"), ("revenue % oracle", "right"), ("cold pages % oracle", "right"),
-                            ("top-20 capture: first", "right"), ("final", "right"), ("cold first list", "right"),
-                            ("distinct captions / page", "right"), ("job runs", "right"), ("job CPU s", "right")]:
-        table.add_column(column, justify=justify)
+    rows = []
     for name, r in result.policies.items():
         first = r.capture_over_time[0]["capture"] if r.capture_over_time else None
-        table.add_row(
+        rows.append((
             name, _pct(r.pct_of_oracle), _pct(r.cold_pct_of_oracle), _pct(first, 100), _pct(r.final_capture, 100),
-            _pct(r.cold_first_capture, 100), f"{r.distinct_captions_per_page:.0f}", str(r.job_runs),
-            f"{r.job_cpu_seconds:.0f}" if r.job_runs else "-",
-        )
-    return table
+            _pct(r.cold_first_capture, 100), number(r.distinct_captions_per_page, 0), number(r.job_runs),
+            number(r.job_cpu_seconds, 0) if r.job_runs else "none",
+        ))
+    return fit_table(title, [("policy", "label"), ("revenue\n% oracle", "number"), ("cold pages\n% oracle", "number"),
+                             ("top-20\nfirst", "number"), ("top-20\nfinal", "number"), ("cold\nfirst", "number"),
+                             ("captions\n/ page", "number"), ("job\nruns", "number"), ("job\nCPU s", "number")], rows)
 
 
 def capture_table(result: SimulationResult) -> Table:
     """Top-20 capture at every refresh, one column per policy."""
-    table = Table(title="top-20 capture over time (mean over pages)", title_justify="left")
-    table.add_column("refresh")
     names = list(result.policies)
-    for name in names:
-        table.add_column(name, justify="right")
-    rows = len(next(iter(result.policies.values())).capture_over_time)
-    for i in range(rows):
+    count = len(next(iter(result.policies.values())).capture_over_time)
+    rows = []
+    for i in range(count):
         day = result.policies[names[0]].capture_over_time[i]["day"]
-        table.add_row(day, *[_pct(result.policies[n].capture_over_time[i]["capture"], 100) for n in names])
-    return table
+        rows.append((day, *[_pct(result.policies[n].capture_over_time[i]["capture"], 100) for n in names]))
+    return fit_table("top-20 capture over time (mean over pages)", [("refresh", "fixed"), *[(n, "number") for n in names]], rows)
 
 
 def print_results(result: SimulationResult, console: Console) -> None:

@@ -321,6 +321,9 @@
     {% endset %}
     {% do run_query(merge_sql) %}
     {% do eros_commit() %}
+    {% do eros_say(job ~ ' ' ~ exec_date ~ ' ' ~ status ~ ' in ' ~ eros_number(duration) ~ ' s'
+        ~ ((': ' ~ eros_number(processed) ~ ' page(s) processed, ' ~ eros_number(failed) ~ ' failed') if job == 'daily_automation' else '')
+        ~ ((' (' ~ message[:300] ~ ')') if message else '') ~ '; job id ' ~ job_id) %}
 {% endmacro %}
 
 

@@ -67,5 +67,7 @@
 
 {#- run-operation: print the problems as one JSON line (marker EROS_JSON). -#}
 {% macro eros_check_sources() %}
-    {% do log('EROS_JSON ' ~ tojson({'source_problems': eros_source_problems()}), info=true) %}
+    {% set problems = eros_source_problems() %}
+    {% do log('EROS_JSON ' ~ tojson({'source_problems': problems}), info=true) %}
+    {% do eros_say('source tables: ' ~ ('no problem found' if not problems else eros_number(problems | length) ~ ' problem(s): ' ~ (problems | map('string') | join('; ')))) %}
 {% endmacro %}

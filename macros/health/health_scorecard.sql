@@ -41,5 +41,11 @@
         {% do log('health: ' ~ check.status ~ ' ' ~ check.check_name ~ ' (' ~ check.detail ~ ')', info=true) %}
     {% endfor %}
     {% do log('EROS_JSON ' ~ tojson({'kind': 'health_scorecard', 'checks': checks}), info=true) %}
+    {% set statuses = checks | map(attribute='status') | list %}
+    {% set counts = [] %}
+    {% for status in ['PASS', 'WARN', 'FAIL'] %}
+        {% do counts.append(eros_number(statuses | select('equalto', status) | list | length) ~ ' ' ~ status) %}
+    {% endfor %}
+    {% do eros_say('health scorecard: ' ~ (counts | join(', '))) %}
     {{ return('') }}
 {% endmacro %}

@@ -48,6 +48,7 @@
     {% set parent = (parent_job_id | string) if parent_job_id not in (none, '') else none %}
     {% set result = eros_lock_sweep_run(invocation_id, parent, as_of) %}
     {% do log('EROS_JSON ' ~ tojson({'lock_sweep': result}), info=true) %}
+    {% do eros_say_lock_sweep(result) %}
 {% endmacro %}
 
 
@@ -384,6 +385,7 @@
         'by_page': by_page,
     }) %}
     {% do log('EROS_JSON ' ~ tojson({'lock_sweep': result}), info=true) %}
+    {% do eros_say_lock_sweep(result) %}
 {% endmacro %}
 
 
@@ -444,4 +446,16 @@
         'parent_error_recorded': parent_recorded,
         'message': text,
     }}), info=true) %}
+    {% do eros_say('lock sweep ' ~ job_id ~ ' recorded as FAILED: ' ~ text) %}
+{% endmacro %}
+
+
+{#- The sentence beside a sweep's EROS_JSON line: `cleaned 3,082 locks (...); 4,815 still active`. -#}
+{% macro eros_say_lock_sweep(result) %}
+    {% set verb = 'would clean' if result.get('dry_run') else 'cleaned' %}
+    {% do eros_say('lock sweep ' ~ verb ~ ' ' ~ eros_number(result.get('total_locks_cleaned')) ~ ' locks ('
+        ~ eros_number(result.get('locks_expired_past_date')) ~ ' past their send date, '
+        ~ eros_number(result.get('locks_expired_stale')) ~ ' stale); '
+        ~ eros_number(result.get('active_locks_after')) ~ ' active locks ' ~ ('would remain' if result.get('dry_run') else 'remain')
+        ~ (' (dry run: nothing was changed)' if result.get('dry_run') else '')) %}
 {% endmacro %}

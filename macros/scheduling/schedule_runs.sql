@@ -177,6 +177,7 @@
         {% do out.update({'claim': eros_schedule_do_claim(runs, claim)}) %}
     {% endif %}
     {% do log('EROS_JSON ' ~ tojson({'schedule_sync': out}), info=true) %}
+    {% do eros_say('schedule state read' ~ ('; claimed a run' if out.get('claim') else '')) %}
 {% endmacro %}
 
 
@@ -211,4 +212,6 @@
         {% do result.update({'write_access': {'schema': target.schema, 'scratch_table': scratch.identifier, 'rows': probe.rows[0][0] | int}}) %}
     {% endif %}
     {% do log('EROS_JSON ' ~ tojson({'doctor': result}), info=true) %}
+    {% do eros_say('doctor: ' ~ ('source tables and columns present' if not result.source_problems else eros_number(result.source_problems | length) ~ ' source problem(s)')
+        ~ ('' if result.write_access is none else '; target schema ' ~ target.schema ~ ' is writable')) %}
 {% endmacro %}

@@ -128,5 +128,8 @@ def test_alerts_list_and_ack_need_no_dbt(run_eros, eros_env: dict[str, str], tmp
     assert result["changed"] and result["status"] == "RESOLVED" and result["acknowledged_by"] == "ana"
     assert run_eros("alerts", "list", "--json", env=env).stdout.count("a1b2c3d4e5f6") == 0  # resolved: not listed
     unknown = run_eros("alerts", "ack", "zzzzzz", "--by", "ana", env=env)
-    assert unknown.returncode == 2 and unknown.stderr.strip() == "eros: error: no alert with id zzzzzz"
+    assert unknown.returncode == 2 and unknown.stderr.strip() == (
+        "eros: error: no alert with id or id prefix 'zzzzzz': `eros alerts list --all` shows the ids")
+    short = run_eros("alerts", "ack", "a1b", "--by", "ana", env=env)
+    assert short.returncode == 2 and "an id prefix needs at least 6 characters" in short.stderr
     assert not (tmp_path / "dbt-logs").exists() and not (tmp_path / "dbt-target").exists(), "a dbt process ran"

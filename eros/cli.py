@@ -31,9 +31,10 @@ from eros.core import (
     parse_timestamp,
 )
 from eros.core import parse_var_items as _parse_var_items
-from eros.errors import ErosRunError, ErosUsageError
+from eros.errors import ErosRunError, ErosUsageError, file_problem
 from eros.locks import job_lock
 from eros.project import check_target, duckdb_path, project_dir, project_vars, source_schema
+from eros.warehouse import require_credentials
 
 F = Callable[..., Any]
 
@@ -129,6 +130,11 @@ class ErosGroup(click.Group):
         except (ErosUsageError, ErosRunError) as exc:
             click.echo(f"eros: error: {exc}", err=True)
             sys.exit(EXIT_USAGE)
+        except OSError as exc:
+            if exc.filename is None:  # not about a file the user named: a bug, keep the traceback
+                raise
+            click.echo(f"eros: error: {file_problem(exc)}", err=True)
+            sys.exit(EXIT_USAGE)
         except KeyboardInterrupt:
             # dbt got the same signal; the job's RUNNING row is closed as abandoned by its next run
             click.echo("eros: interrupted", err=True)
@@ -184,6 +190,7 @@ def run_job_command(key: str, *, alerts: bool, target: str | None, as_json: bool
         arguments["dry_run"] = dry_run
     project = project_dir()
     target_name = check_target(target, project)
+    require_credentials(project, target_name)
     label = spec.job_name.replace("_", " ")
     label = f"{label} {arguments['execution_date']}" if "execution_date" in arguments else label + (" (dry run)" if dry_run else "")
     with job_lock(duckdb_path(project).parent / ".locks", spec.job_name):
@@ -283,6 +290,7 @@ def health_command(target: str | None, as_of_text: str | None, as_json: bool) ->
         as_of = parse_timestamp(as_of_text)
         project = project_dir()
         target_name = check_target(target, project)
+        require_credentials(project, target_name)
     except (ErosUsageError, ErosRunError) as exc:
         if as_json:
             click.echo(json.dumps({"status": "UNKNOWN", "exit_code": health.EXIT_UNKNOWN, "error": str(exc)}))
@@ -310,6 +318,7 @@ def report_command(out_path: Path | None, target: str | None, as_of_text: str | 
     as_of = parse_timestamp(as_of_text)
     project = project_dir()
     target_name = check_target(target, project)
+    require_credentials(project, target_name)
     destination = (out_path or duckdb_path(project).parent / "eros_report.html").resolve()
     with console.dbt_progress("health report") as on_event:
         result = write_report(project=project, target=target_name, out_path=destination, as_of=as_of, on_event=on_event,
@@ -402,6 +411,7 @@ def alerts_evaluate(as_of_text: str | None, target: str | None, as_json: bool) -
     as_of = parse_timestamp(as_of_text)
     project = project_dir()
     target_name = check_target(target, project)
+    require_credentials(project, target_name)
     with job_lock(duckdb_path(project).parent / ".locks", "alerts_evaluate", wait_seconds=120):
         result = evaluate(project=project, target=target_name, as_of=as_of)
     if as_json:
@@ -447,7 +457,7 @@ def monitoring_report(out: Path, days_back: int | None, target: str | None) -> N
     from eros import monitoring
 
     monitoring.report(project_dir(), target, out, days_back=days_back)
-    click.echo(f"Elementary report written to {out}")
+    console.stdout.print(f"Elementary report written to {out}", highlight=False, markup=False)
 
 
 @monitoring_group.command(name="alerts")
@@ -511,10 +521,11 @@ def schedule_list(now_text: str | None, count: int, jobs_file: Path | None, as_j
         click.echo(json.dumps({"now": now.isoformat(), "jobs": listing}, indent=2))
         return
     for item in listing:
-        click.echo(f"{item['job']} ({item['name']}): '{item['cron']}' {item['timezone']}, {item['priority']}, "
-                   f"{item['retries']} retries {item['retry_delay_seconds']} s apart, timeout {item['timeout_seconds']} s")
+        console.stdout.print(f"{item['job']} ({item['name']}): '{item['cron']}' {item['timezone']}, {item['priority']}, "
+                             f"{item['retries']} retries {item['retry_delay_seconds']} s apart, timeout {item['timeout_seconds']} s",
+                             highlight=False, markup=False)
         for run in item["next_runs"]:
-            click.echo(f"  {run['local']:<24} {run['utc']}")
+            console.stdout.print(f"  {run['local']:<24} {run['utc']}", highlight=False, markup=False)
 
 
 @schedule_group.command(name="run-due")
@@ -539,7 +550,7 @@ def schedule_run_due(now_text: str | None, target: str | None, job_keys: tuple[s
 
     def show(report: Any) -> None:
         if not as_json:
-            click.echo(f"{report.job:<20} {report.slot_local:<34} {report.action:<11} {report.detail}")
+            console.stdout.print(f"{report.job} {report.slot_local}: {report.action}, {report.detail}", highlight=False, markup=False)
 
     try:
         with runner.runner_lock(runner.lock_dir(duckdb_path(project).parent / ".locks"), target_name):
@@ -602,7 +613,7 @@ def doctor_command(target: str | None, jobs_file: Path | None, as_json: bool) ->
             style = {"PASS": "green", "FAIL": "bold red", "SKIP": "yellow"}[check.status]
             from rich.markup import escape
 
-            console.stdout.print(f"[{style}]{check.status:4}[/]  {escape(check.name)}: {escape(check.detail)}", highlight=False, soft_wrap=True)
+            console.stdout.print(f"[{style}]{check.status:4}[/]  {escape(check.name)}: {escape(check.detail)}", highlight=False)
 
     checks = run_doctor(project, target_name, jobs_file or default_jobs_file(project), on_check=show)
     code = doctor_exit_code(checks)
@@ -630,7 +641,7 @@ def deploy_command(target: str | None, dry_run: bool, force: bool, export_dir: P
                              "pass --force to deploy without asking, or --dry-run to see the plan")
     code = deploy(
         project=project, target=target_name, schedules=schedules, dry_run=dry_run, force=force, export_dir=export_dir,
-        echo=lambda line: console.stdout.print(line, highlight=False, markup=False, soft_wrap=True),
+        echo=lambda line: console.stdout.print(line, highlight=False, markup=False),
         confirm=lambda question: click.confirm(question, default=False),
     )
     sys.exit(code)

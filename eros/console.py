@@ -73,9 +73,9 @@ stdout = FitConsole()
 stderr = FitConsole(stderr=True)
 
 
-def number(value: Any, decimals: int = 1) -> str:
+def number(value: Any, decimals: int = 1, *, fixed: bool = False) -> str:
     """The one number format: ``7,897``; ``46.2`` (floats with ``decimals`` places, a whole
-    float without them); ``none`` for a missing value."""
+    float without them unless ``fixed``); ``none`` for a missing value."""
     if value is None:
         return "none"
     if isinstance(value, bool):
@@ -86,7 +86,7 @@ def number(value: Any, decimals: int = 1) -> str:
         as_float = float(value)
     except (TypeError, ValueError):
         return str(value)
-    if as_float == int(as_float) and abs(as_float) < 1e15:
+    if as_float == int(as_float) and abs(as_float) < 1e15 and not fixed:
         return f"{int(as_float):,}"
     return f"{as_float:,.{decimals}f}"
 

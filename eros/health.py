@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 from rich.markup import escape
-from rich.table import Table
 
 from eros import console
 from eros.core import LA, TS_FORMAT
@@ -253,16 +252,14 @@ def run_health(
 
 
 def format_observed(check_name: str, value: Any) -> str:
-    """observed_value for people: ``27.5 h``, ``728``, ``97.4 %``; ``-`` when NULL."""
+    """observed_value for people (the one number format, eros.console.number): ``27.5 h``,
+    ``728``, ``97.4 %``; ``none`` when NULL."""
     if value is None:
-        return "-"
+        return "none"
     unit = CHECK_UNITS.get(check_name, "")
-    number = float(value)
-    if unit == "h":
-        return f"{number:.1f} h"
-    if unit == "%":
-        return f"{number:.1f} %"
-    return f"{number:,.0f}" if number == int(number) else f"{number:,.2f}"
+    if unit in ("h", "%"):
+        return f"{console.number(float(value), 1, fixed=True)} {unit}"
+    return console.number(value, 2)
 
 
 def print_health(report: HealthReport) -> None:
@@ -271,25 +268,23 @@ def print_health(report: HealthReport) -> None:
     if report.status == "UNKNOWN":
         out.print(f"[{STATUS_STYLES['UNKNOWN']}]HEALTH UNKNOWN[/]: could not check: {report.error}")
         return
-    table = Table(
-        title=f"eros health · {report.status} · as of {report.as_of} UTC ({report.execution_date} LA) · target {report.target}",
-        title_justify="left",
-    )
-    table.add_column("check", style="bold", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("observed", justify="right", no_wrap=True)
-    table.add_column("detail (levels)", overflow="fold")
+    rows = []
     for check in report.checks:
         status = str(check.get("status"))
-        table.add_row(
-            str(check.get("check_name")),
-            f"[{STATUS_STYLES.get(status, 'white')}]{status}[/]",
-            format_observed(str(check.get("check_name")), check.get("observed_value")),
-            f"{escape(str(check.get('detail') or ''))}\n[dim]{escape(str(check.get('threshold') or ''))}[/]",
-        )
+        detail = str(check.get("detail") or "")
+        if console.is_wide() and check.get("threshold"):
+            detail += f" (levels: {check.get('threshold')})"
+        rows.append((str(check.get("check_name")), console.styled(status, STATUS_STYLES),
+                     format_observed(str(check.get("check_name")), check.get("observed_value")), detail))
+    hint = "" if console.is_wide() else " (--wide: levels)"
+    table = console.fit_table(
+        f"eros health · {report.status} · as of {report.as_of} UTC ({report.execution_date} LA) · target {report.target}{hint}",
+        [("check", "id"), ("status", "fixed"), ("observed", "number"), ("detail", "text")], rows,
+    )
     out.print(table)
     passed = report.tests_total - len(report.tests)
-    out.print(f"health data tests: {passed} of {report.tests_total} passed; checked in {report.duration_seconds:.1f} s")
+    out.print(f"health data tests: {console.number(passed)} of {console.number(report.tests_total)} passed; "
+              f"checked in {console.seconds(report.duration_seconds)}", highlight=False)
     for test in report.tests:
         style = "yellow" if test["status"] == "warn" else "bold red"
-        out.print(f"  [{style}]{test['status'].upper()}[/] {test['name']}: {test['message']}")
+        out.print(f"  [{style}]{test['status'].upper()}[/] {escape(str(test['name']))}: {escape(str(test['message']))}", highlight=False)

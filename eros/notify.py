@@ -55,7 +55,7 @@ from typing import Any
 import yaml
 
 from eros.core import TS_FORMAT
-from eros.errors import ErosUsageError
+from eros.errors import ErosUsageError, file_problem
 from eros.locks import job_lock
 from eros.project import duckdb_path, project_vars
 from eros.warehouse import Warehouse, connect, naive_utc, timestamp_text
@@ -172,7 +172,7 @@ def load_destinations(env: Mapping[str, str] | None = None, project: Path | None
         try:
             data = yaml.safe_load(path.read_text()) or {}
         except (OSError, yaml.YAMLError) as exc:
-            raise ErosUsageError(f"cannot read {CONFIG_ENV} file {path}: {exc.__class__.__name__}") from None
+            raise ErosUsageError(f"cannot read the {CONFIG_ENV} file {file_problem(exc, path)}") from None
         channels = data.get("channels", {}) if isinstance(data, dict) else None
         if not isinstance(channels, dict):
             raise ErosUsageError(f"{CONFIG_ENV} file {path} must hold a mapping 'channels: {{slack: URL, ...}}'")

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from eros.errors import ErosUsageError
+from eros.errors import ErosUsageError, file_problem
 
 DEFAULT_DUCKDB_RELATIVE = Path("warehouse") / "eros_warehouse.duckdb"
 
@@ -151,7 +151,7 @@ def project_vars(project: Path, overrides: Mapping[str, Any] | None = None) -> d
     try:
         data = yaml.safe_load((project / "dbt_project.yml").read_text()) or {}
     except (OSError, yaml.YAMLError) as exc:
-        raise ErosUsageError(f"cannot read {project / 'dbt_project.yml'}: {exc.__class__.__name__}") from None
+        raise ErosUsageError(f"cannot read {file_problem(exc, project / 'dbt_project.yml')}") from None
     values = dict(data.get("vars") or {})
     values.update(overrides or {})
     return values

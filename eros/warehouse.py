@@ -270,10 +270,66 @@ class Warehouse:
         self._client.close()
 
 
+KEYFILE_ENV = "EROS_BQ_KEYFILE"
+
+
+def credentials_problem(config: WarehouseConfig) -> str | None:
+    """What a BigQuery target lacks to authenticate, naming the credential and how to
+    provide it; None when its credentials load (or the target is not BigQuery).
+
+    Checks: the service-account key file (``$EROS_BQ_KEYFILE``) exists, is a readable
+    file and is a key; else application-default credentials exist.
+    """
+    if config.type != "bigquery" or (config.method == "oauth-secrets" and config.token):
+        return None
+    how = (f"set {KEYFILE_ENV} to a service-account JSON key file (its IAM roles: README, Running on BigQuery), "
+           "or run `gcloud auth application-default login`")
+    if config.method == "service-account" and config.keyfile:
+        key = Path(config.keyfile).expanduser()
+        if not key.exists():
+            return f"{KEYFILE_ENV}={config.keyfile}: no such file; {how}"
+        if not key.is_file():
+            return f"{KEYFILE_ENV}={config.keyfile} is a folder, not a key file; {how}"
+        if not os.access(key, os.R_OK):
+            return f"{KEYFILE_ENV}={config.keyfile} is not readable by this user (permission denied): fix its permissions (chmod 600, owned by you)"
+        try:
+            from google.oauth2 import service_account
+
+            service_account.Credentials.from_service_account_file(str(key))
+        except (ValueError, KeyError, OSError) as exc:
+            why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            return f"{KEYFILE_ENV}={config.keyfile} is not a service-account key ({why}); {how}"
+        return None
+    import google.auth
+    from google.auth.exceptions import DefaultCredentialsError
+
+    try:
+        google.auth.default()
+    except DefaultCredentialsError:
+        return f"target '{config.target}' has no BigQuery credentials: {how}"
+    return None
+
+
+def require_credentials(project: Path, target: str | None) -> None:
+    """Fail fast before starting dbt on a BigQuery target without usable credentials
+    (dbt would only say "Database Error").
+
+    Raises:
+        ErosUsageError: naming the missing credential and how to provide it
+            (:func:`credentials_problem`); unknown target.
+    """
+    problem = credentials_problem(load_config(project, target))
+    if problem:
+        raise ErosUsageError(problem)
+
+
 def _bigquery_client(config: WarehouseConfig) -> Any:
     from google.cloud import bigquery
 
     options = {"api_endpoint": config.api_endpoint} if config.api_endpoint else None
+    problem = credentials_problem(config)
+    if problem:
+        raise ErosUsageError(problem)
     if config.method == "oauth-secrets" and config.token:
         from google.oauth2.credentials import Credentials
 
@@ -281,20 +337,11 @@ def _bigquery_client(config: WarehouseConfig) -> Any:
     elif config.method == "service-account" and config.keyfile:
         from google.oauth2 import service_account
 
-        if not Path(config.keyfile).is_file():
-            raise ErosUsageError(f"EROS_BQ_KEYFILE={config.keyfile}: no such key file")
-        credentials = service_account.Credentials.from_service_account_file(config.keyfile)
+        credentials = service_account.Credentials.from_service_account_file(str(Path(config.keyfile).expanduser()))
     else:
         import google.auth
-        from google.auth.exceptions import DefaultCredentialsError
 
-        try:
-            credentials, _ = google.auth.default()
-        except DefaultCredentialsError:
-            raise ErosUsageError(
-                f"target '{config.target}' has no BigQuery credentials: set EROS_BQ_KEYFILE to a service-account key file "
-                "or run 'gcloud auth application-default login'"
-            ) from None
+        credentials, _ = google.auth.default()
     return bigquery.Client(project=config.project, credentials=credentials, location=config.location, client_options=options)
 
 

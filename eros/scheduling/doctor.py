@@ -123,19 +123,44 @@ def check_jobs_file(project: Path, jobs_file: Path) -> Check:
     return Check("jobs file", PASS, f"{jobs_file.name}: {len(schedules.jobs)} jobs ({', '.join(schedules.jobs)})")
 
 
-def _debug_problem(run: DbtRun) -> str:
-    problem = first_error_line(run)
-    if problem:
-        return problem
-    return f"dbt debug exited {run.returncode}"
+def _debug_problem(run: DbtRun, said: list[str]) -> str:
+    """Why ``dbt debug`` failed: what it said after "check failed" (its DebugCmdResult
+    lines, without the generic advice), else the first error line, else the exit code."""
+    text = " ".join(" ".join(said).split())
+    for noise in ("Check your database credentials and try again.", "For more information, visit:", "The database returned the following error:"):
+        text = text.replace(noise, " ")
+    text = re.sub(r"https?://\S+", "", re.sub(r"\x1b\[[0-9;]*m", "", text))
+    text = " ".join(text.split()).strip(" :>")
+    return text or first_error_line(run) or f"dbt debug exited {run.returncode}"
+
+
+def credential_problem(project: Path, target: str) -> str | None:
+    """The BigQuery credential the target lacks, and how to provide it (None when the
+    target is not BigQuery or its credentials load): a key file that is missing or
+    unreadable, or no application-default credentials."""
+    from eros.warehouse import credentials_problem, load_config
+
+    try:
+        config = load_config(project, target)
+    except ErosUsageError as exc:
+        return str(exc)
+    return credentials_problem(config) if config.type == "bigquery" else None
 
 
 def check_profile(project: Path, target: str) -> Check:
-    """``dbt debug`` for the target."""
-    run = invoke(["debug"], project=project, target=target)
+    """``dbt debug`` for the target; on failure the reason (a missing BigQuery credential
+    first: dbt's own message for it does not name it)."""
+    said: list[str] = []
+
+    def keep(event: Any) -> None:
+        if event.name == "DebugCmdResult" or (event.name == "DebugCmdOut" and "ERROR" in event.msg):
+            said.append(event.msg)
+
+    run = invoke(["debug"], project=project, target=target, on_event=keep)
     if run.ok:
         return Check("profile", PASS, f"dbt debug: profile 'eros', target '{target}', connection ok")
-    return Check("profile", FAIL, f"dbt debug (target '{target}'): {_debug_problem(run)}")
+    reason = credential_problem(project, target) or _debug_problem(run, said)
+    return Check("profile", FAIL, f"dbt debug (target '{target}') cannot connect: {reason}")
 
 
 def _format_source_problems(problems: Mapping[str, Any]) -> str:

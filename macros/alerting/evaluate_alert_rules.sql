@@ -229,10 +229,7 @@
 
 {#- The alert message of a rule: description, observed value and threshold in the rule's unit, detail. -#}
 {% macro eros_alert_rule_message(c) %}
-    {% set observed = c.observed_value %}
-    {% set shown = '{:,.1f}'.format(observed) if observed is not none and (observed | float) != (observed | int) else ('{:,}'.format(observed | int) if observed is not none else 'n/a') %}
-    {% set threshold = '{:,.1f}'.format(c.threshold) if (c.threshold | float) != (c.threshold | int) else '{:,}'.format(c.threshold | int) %}
-    {{ return(c.description ~ ': ' ~ shown ~ ' ' ~ c.unit ~ ' (threshold ' ~ threshold ~ '); ' ~ c.detail ~ ' [rule ' ~ c.rule_id ~ ']') }}
+    {{ return(c.description ~ ': ' ~ eros_number(c.observed_value) ~ ' ' ~ c.unit ~ ' (threshold ' ~ eros_number(c.threshold) ~ '); ' ~ c.detail ~ ' [rule ' ~ c.rule_id ~ ']') }}
 {% endmacro %}
 
 

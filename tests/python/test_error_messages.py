@@ -1,0 +1,76 @@
+"""Errors that help (issue 15, item 4): each names the cause and the fix, in one line with
+exit code 2: BigQuery credentials missing (and how to provide them), a key file that is
+missing, a folder or not a key, files that cannot be read or written, no warehouse yet, an
+alert id prefix that is too short. No dbt process is started for any of them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from eros.errors import file_problem
+from eros.warehouse import WarehouseConfig, credentials_problem
+
+from eros_test_support import RunEros
+
+
+@pytest.fixture
+def no_google_credentials(tmp_path: Path, eros_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """An environment with no application-default credentials (empty gcloud config)."""
+    for name in ("GOOGLE_APPLICATION_CREDENTIALS", "EROS_BQ_KEYFILE", "GOOGLE_CLOUD_PROJECT"):
+        monkeypatch.delenv(name, raising=False)
+        eros_env.pop(name, None)
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))
+    monkeypatch.setenv("NO_GCE_CHECK", "True")  # google.auth must not probe the metadata server
+    env = {**eros_env, "CLOUDSDK_CONFIG": str(tmp_path / "gcloud"), "NO_GCE_CHECK": "True",
+           "DBT_LOG_PATH": str(tmp_path / "dbt-logs"), "DBT_TARGET_PATH": str(tmp_path / "dbt-target")}
+    return env
+
+
+def _bq(**kwargs: object) -> WarehouseConfig:
+    return WarehouseConfig(target="prod", type="bigquery", schema="eros", project="p", **kwargs)  # type: ignore[arg-type]
+
+
+def test_credentials_problem_names_the_credential_and_the_fix(no_google_credentials: dict[str, str], tmp_path: Path) -> None:
+    missing = credentials_problem(_bq(method="oauth"))
+    assert missing and "no BigQuery credentials" in missing and "EROS_BQ_KEYFILE" in missing
+    assert "gcloud auth application-default login" in missing
+    gone = credentials_problem(_bq(method="service-account", keyfile=str(tmp_path / "key.json")))
+    assert gone and "key.json: no such file" in gone and "EROS_BQ_KEYFILE" in gone
+    assert "is a folder" in str(credentials_problem(_bq(method="service-account", keyfile=str(tmp_path))))
+    (tmp_path / "bad.json").write_text("{not json")
+    assert "is not a service-account key" in str(credentials_problem(_bq(method="service-account", keyfile=str(tmp_path / "bad.json"))))
+    assert credentials_problem(_bq(method="oauth-secrets", token="t")) is None
+    assert credentials_problem(WarehouseConfig(target="local", type="duckdb", schema="eros")) is None
+
+
+def test_prod_without_credentials_fails_fast_naming_them(run_eros: RunEros, no_google_credentials: dict[str, str], tmp_path: Path) -> None:
+    env = no_google_credentials
+    for args in (["run", "daily", "--target", "prod"], ["alerts", "list", "--target", "prod"], ["errors", "--target", "prod"],
+                 ["alerts", "evaluate", "--target", "prod"], ["report", "--target", "prod"]):
+        proc = run_eros(*args, env=env)
+        assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
+        (line,) = proc.stderr.strip().splitlines()
+        assert "no BigQuery credentials" in line and "EROS_BQ_KEYFILE" in line, (args, line)
+    health = run_eros("health", "--target", "prod", env=env)
+    assert health.returncode == 3 and "no BigQuery credentials" in health.stderr
+    keyfile = run_eros("run", "daily", "--target", "prod", env={**env, "EROS_BQ_KEYFILE": str(tmp_path / "nope.json")})
+    assert keyfile.returncode == 2 and f"EROS_BQ_KEYFILE={tmp_path / 'nope.json'}: no such file" in keyfile.stderr
+    assert not (tmp_path / "dbt-logs").exists(), "a dbt process ran"
+
+
+def test_file_problems_say_what_and_how(run_eros: RunEros, tmp_path: Path, eros_env: dict[str, str]) -> None:
+    assert "permission denied" in file_problem(PermissionError(13, "Permission denied", "/etc/x"))
+    assert file_problem(FileNotFoundError(2, "No such file", "/nope/x")).startswith("/nope/x: no such file or folder")
+    assert "is a folder" in file_problem(IsADirectoryError(21, "Is a directory", str(tmp_path)))
+    (tmp_path / "file.txt").write_text("")
+    unwritable = run_eros("schedule", "export", "--format", "cron", "--output", str(tmp_path / "file.txt" / "crontab"))
+    assert unwritable.returncode == 2 and "Traceback" not in unwritable.stderr
+    assert unwritable.stderr.startswith(f"eros: error: {tmp_path / 'file.txt'}") and "not a folder" in unwritable.stderr
+    config = run_eros("alerts", "send", "--dry-run", env={**eros_env, "EROS_ALERT_CONFIG": str(tmp_path / "alerts.yml")})
+    assert config.returncode == 2 and "EROS_ALERT_CONFIG file" in config.stderr and "no such file or folder" in config.stderr
+    no_warehouse = run_eros("alerts", "list")
+    assert no_warehouse.returncode == 2 and "no warehouse yet" in no_warehouse.stderr and "eros demo" in no_warehouse.stderr
+    no_errors = run_eros("errors")
+    assert no_errors.returncode == 2 and "no warehouse yet" in no_errors.stderr

@@ -223,7 +223,7 @@
     {% set holding = conditions | selectattr('holds') | list %}
     {% do eros_say('alert rules evaluated at ' ~ (as_of | string) ~ ' UTC: ' ~ eros_number(conditions | length) ~ ' rules, '
         ~ eros_number(holding | length) ~ ' holding; ' ~ eros_number(raised | length) ~ ' alert(s) raised, '
-        ~ eros_number(resolved | length) ~ ' resolved') %}
+        ~ eros_number(resolved | length) ~ ' resolved, ' ~ eros_number(superseded | length) ~ ' superseded') %}
 {% endmacro %}
 
 

@@ -12,6 +12,7 @@ Heavy modules are imported inside the commands, so ``eros alerts list`` starts q
 
 from __future__ import annotations
 
+import errno
 import importlib
 import json
 import sys
@@ -33,6 +34,7 @@ from eros.core import (
 from eros.core import parse_var_items as _parse_var_items
 from eros.errors import ErosRunError, ErosUsageError, file_problem
 from eros.locks import job_lock
+from eros.preflight import check_duckdb_path, check_not_future, check_target_ready, check_var_names, known_var_names
 from eros.project import check_target, duckdb_path, project_dir, project_vars, source_schema
 from eros.warehouse import require_credentials
 
@@ -79,6 +81,12 @@ def wide_option() -> Callable[[F], F]:
                         help="Show every table cell in full (lines may be wider than the terminal).")
 
 
+def allow_future_option() -> Callable[[F], F]:
+    """``--allow-future``: accept a --date / --as-of more than one day after today in LA."""
+    return click.option("--allow-future", is_flag=True,
+                        help="Accept a --date or --as-of more than one day after today in America/Los_Angeles.")
+
+
 def dry_run_option(help_text: str) -> Callable[[F], F]:
     """``--dry-run``."""
     return click.option("--dry-run", is_flag=True, help=help_text)
@@ -92,24 +100,66 @@ JOBS_FILE_OPTION = click.option(
 
 def parse_var_items(items: tuple[str, ...]) -> dict[str, Any]:
     """:func:`eros.core.parse_var_items` against the vars declared in the project's
-    dbt_project.yml (their defaults fix their types).
+    dbt_project.yml (their defaults fix their types), then
+    :func:`eros.preflight.check_var_names` (no var eros sets itself, no unknown name).
 
     Raises:
-        ErosUsageError: an item without ``=``, an empty name, or a value of the wrong type.
+        ErosUsageError: an item without ``=``, an empty name, a value of the wrong type,
+            a reserved or unknown name.
     """
-    try:
-        declared = project_vars(project_dir())
-    except ErosUsageError:
-        declared = {}
-    return _parse_var_items(items, declared)
+    if not items:
+        return {}
+    project = project_dir()
+    variables = _parse_var_items(items, project_vars(project))
+    check_var_names(variables, known_var_names(project))
+    return variables
+
+
+def ready_target(target: str | None) -> tuple[Path, str]:
+    """The project and the checked target name, after the checks of
+    :func:`eros.preflight.check_target_ready` (warehouse file, folder, free disk,
+    credentials), before anything creates a folder or starts dbt.
+
+    Raises:
+        ErosUsageError: unknown target, bad warehouse path, missing credentials.
+    """
+    project = project_dir()
+    target_name = check_target(target, project)
+    check_target_ready(project, target_name, duckdb_path(project))
+    return project, target_name
 
 
 # --- groups ---------------------------------------------------------------------------------
 
 
+# OSErrors of the machine, not of eros: disk full or over quota, no permission, a read-only
+# file system, an I/O error. They become one line and exit 2 even without a file name.
+ENVIRONMENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS, errno.EIO})
+
+
 class ErosGroup(click.Group):
-    """Click group that turns ErosUsageError / ErosRunError into one line and exit 2, and
-    loads the commands listed in ``lazy`` (name -> "module:attribute") on first use."""
+    """Click group that turns ErosUsageError / ErosRunError / OSError into one line and
+    exit 2, and loads the commands listed in ``lazy`` (name -> "module:attribute") on first
+    use. As the top-level group it also prints click's usage errors (unknown command or
+    option, bad option value) as one line (``eros: error: <command>: <problem>``)."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, False, **extra)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else "eros"
+            click.echo(f"eros: error: {where}: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
 
     def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -131,7 +181,10 @@ class ErosGroup(click.Group):
             click.echo(f"eros: error: {exc}", err=True)
             sys.exit(EXIT_USAGE)
         except OSError as exc:
-            if exc.filename is None:  # not about a file the user named: a bug, keep the traceback
+            # disk full, permission denied, a read-only file system (issue 13: one line, exit 2; a job
+            # row dbt left RUNNING is closed with the reason by eros.jobs.run_job); an OSError about
+            # nothing the user or the machine controls is a bug: keep the traceback
+            if exc.filename is None and exc.errno not in ENVIRONMENT_ERRNOS:
                 raise
             click.echo(f"eros: error: {file_problem(exc)}", err=True)
             sys.exit(EXIT_USAGE)
@@ -166,7 +219,8 @@ def _emit(outcome: dict[str, Any], as_json: bool) -> None:
 
 
 def run_job_command(key: str, *, alerts: bool, target: str | None, as_json: bool, date_text: str | None = None,
-                    as_of_text: str | None = None, var_items: tuple[str, ...] = (), dry_run: bool = False) -> int:
+                    as_of_text: str | None = None, var_items: tuple[str, ...] = (), dry_run: bool = False,
+                    allow_future: bool = False) -> int:
     """What ``eros run <key>`` does: check the parameters, take the job's process lock, run
     the job with a progress display, then the alerting step (unless ``alerts`` is False),
     print the summary. Returns the exit code (:mod:`eros.core`).
@@ -184,13 +238,12 @@ def run_job_command(key: str, *, alerts: bool, target: str | None, as_json: bool
     if "date" in spec.options:
         arguments["execution_date"] = parse_execution_date(date_text)
         check_as_of_for_date(as_of, arguments["execution_date"])
+    check_not_future(arguments.get("execution_date"), as_of, allow_future=allow_future)
     if "var" in spec.options:
         arguments["extra_vars"] = parse_var_items(var_items)
     if "dry-run" in spec.options:
         arguments["dry_run"] = dry_run
-    project = project_dir()
-    target_name = check_target(target, project)
-    require_credentials(project, target_name)
+    project, target_name = ready_target(target)
     label = spec.job_name.replace("_", " ")
     label = f"{label} {arguments['execution_date']}" if "execution_date" in arguments else label + (" (dry run)" if dry_run else "")
     with job_lock(duckdb_path(project).parent / ".locks", spec.job_name):
@@ -215,6 +268,8 @@ def job_command(spec: Any) -> click.Command:
     decorators: list[Callable[[F], F]] = []
     if "date" in spec.options:
         decorators.append(date_option())
+    if "date" in spec.options or "as-of" in spec.options:
+        decorators.append(allow_future_option())
     decorators.append(target_option())
     if "as-of" in spec.options:
         decorators.append(as_of_option("Reference 'now' for validation (ISO; UTC unless it has an offset; default: the run's start)."))
@@ -249,6 +304,18 @@ class RunGroup(ErosGroup):
 
         spec = JOBS.get(cmd_name)
         return job_command(spec) if spec is not None else None
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        from eros.jobs import JOBS
+
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and JOBS.get(name) is None:
+            import difflib
+
+            close = difflib.get_close_matches(name, list(JOBS), n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise click.UsageError(f"unknown job '{name}' ({hint}jobs.yml has: {', '.join(JOBS)})", ctx)
+        return super().resolve_command(ctx, args)
 
 
 @main.group(name="run", cls=RunGroup)
@@ -541,12 +608,10 @@ def schedule_run_due(now_text: str | None, target: str | None, job_keys: tuple[s
     from eros.scheduling import runner
     from eros.scheduling.store import WarehouseStore
 
-    project = project_dir()
-    target_name = check_target(target, project)
+    project, target_name = ready_target(target)  # creates the default warehouse folder only (dbt-duckdb does not)
     jobs = _schedules(jobs_file, project).select(job_keys)
     runner_id = runner.new_runner_id()
     clock = runner.fixed_clock(_aware(now_text, "--now"))
-    duckdb_path(project).parent.mkdir(parents=True, exist_ok=True)  # dbt-duckdb does not create the folder
 
     def show(report: Any) -> None:
         if not as_json:
@@ -670,6 +735,7 @@ def generate_command(
     execution_date = parse_execution_date(date_text)
     project = project_dir()
     database = duckdb_path(project)
+    check_duckdb_path(database, project=project, create_any_folder=True)  # generate creates a warehouse where it is told
     folder = out_dir or database.parent / "generated"
     started = time.monotonic()
     try:

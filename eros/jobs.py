@@ -209,6 +209,34 @@ def read_sweep(warehouse: Any, sweep_id: str) -> dict[str, Any] | None:
     return _row(rows[0]) if rows else None
 
 
+def close_unfinished_job(project: Path, target: str, job_id: str, reason: str, *, now: dt.datetime | None = None) -> None:
+    """Mark a job row dbt left RUNNING as FAILED with ``reason`` (the job's own end never
+    ran: disk full, permission denied, a crash), so the row says why the run stopped.
+
+    Args:
+        project: dbt project directory.
+        target: profile target.
+        job_id: the row's job id.
+        reason: one line (the dbt error), kept to 2000 characters.
+        now: end time written (naive UTC; default the wall clock).
+
+    Raises:
+        ErosRunError: the row could not be written either (the message carries ``reason``).
+    """
+    from eros.warehouse import connect
+
+    end = (now or dt.datetime.now(dt.UTC).replace(tzinfo=None)).replace(microsecond=0)
+    try:
+        with connect(project, target, read_only=False) as warehouse:
+            warehouse.execute(
+                f"update {warehouse.table('etl_job_runs')} set job_status = 'FAILED', job_end_time = @end, error_message = @reason "
+                "where job_id = @job_id and job_status = 'RUNNING'",
+                {"end": end, "reason": reason[:2000], "job_id": job_id},
+            )
+    except (ErosRunError, ErosUsageError, OSError) as exc:
+        raise ErosRunError(f"job {job_id} stopped ({reason}) and its row could not be closed: {exc}") from None
+
+
 def daily_counts(warehouse: Any, job_id: str, execution_date: str) -> dict[str, Any]:
     """Counts of a daily run: pages analysed / active / below the saturation threshold
     (page_daily_analysis of the job), pages it queued and the queue rows of its date, and
@@ -392,8 +420,15 @@ def run_job(
     page_errors: list[dict[str, Any]] = []
     with connect(project, target) as warehouse:
         job_row = read_job(warehouse, job_id)
-        if job_row is None:
-            raise ErosRunError(f"dbt build did not record the job (exit {build.returncode}): {problem or 'no job row'}")
+    if job_row is None:
+        raise ErosRunError(f"dbt build did not record the job (exit {build.returncode}): {problem or 'no job row'}")
+    if job_row.get("job_status") == "RUNNING":
+        # dbt stopped before its on-run-end recorded the end (disk full, permission denied,
+        # a crash): the row says why, and the command fails with that one line (exit 2)
+        reason = problem or f"dbt exited {build.returncode} before the job recorded its end"
+        close_unfinished_job(project, target, job_id, reason, now=as_of)
+        raise ErosRunError(f"job {spec.job_name} {job_id} failed: {reason}")
+    with connect(project, target) as warehouse:
         business_date = str(job_row.get("execution_date"))
         if spec.key == "daily":
             counts = daily_counts(warehouse, job_id, business_date)

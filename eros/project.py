@@ -98,12 +98,22 @@ def check_target(target: str | None, project: Path | None = None) -> str:
     """Resolve and validate a target name.
 
     Raises:
-        ErosUsageError: when the target is not in profiles.yml.
+        ErosUsageError: when the target is not in profiles.yml, or profiles.yml is missing
+            or not YAML.
     """
     name = target or default_target()
-    known = profile_targets(project)
+    project = project or project_dir()
+    try:
+        known = profile_targets(project)
+    except OSError as exc:
+        raise ErosUsageError(f"cannot read {project / 'profiles.yml'}: {exc.strerror or exc} (eros needs the project's profiles.yml)") from None
+    except yaml.YAMLError as exc:
+        raise ErosUsageError(f"{project / 'profiles.yml'} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    if not name.strip():
+        raise ErosUsageError(f"empty target name (EROS_TARGET or --target; profiles.yml has: {', '.join(known)})")
     if name not in known:
-        raise ErosUsageError(f"unknown target '{name}' (profiles.yml has: {', '.join(known)})")
+        where = " (from EROS_TARGET)" if target is None and "EROS_TARGET" in os.environ else ""
+        raise ErosUsageError(f"unknown target '{name}'{where} (profiles.yml has: {', '.join(known)})")
     return name
 
 

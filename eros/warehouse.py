@@ -300,6 +300,9 @@ def credentials_problem(config: WarehouseConfig) -> str | None:
             why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             return f"{KEYFILE_ENV}={config.keyfile} is not a service-account key ({why}); {how}"
         return None
+    adc = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS", "")
+    if adc and not Path(adc).expanduser().is_file():
+        return f"GOOGLE_APPLICATION_CREDENTIALS={adc}: no such file (target '{config.target}'); point it at a credentials file, or {how}"
     import google.auth
     from google.auth.exceptions import DefaultCredentialsError
 

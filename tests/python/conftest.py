@@ -30,6 +30,8 @@ def dbt_state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def eros_env(tmp_path: Path, dbt_state_dir: Path) -> dict[str, str]:
     """Environment for CLI subprocesses: private warehouse, private dbt target path."""
     env = dict(os.environ)
+    # the folder exists, as a user's would: eros creates no warehouse folder but the default one (issue 13)
+    (tmp_path / "warehouse").mkdir(exist_ok=True)
     env["EROS_DUCKDB_PATH"] = str(tmp_path / "warehouse" / "test.duckdb")
     env["DBT_TARGET_PATH"] = str(dbt_state_dir / "target")
     env["DBT_LOG_PATH"] = str(dbt_state_dir / "logs")

@@ -9,8 +9,9 @@ directly (no dbt process, :mod:`eros.warehouse`); delivery is :mod:`eros.notify`
 (whose on-run-end evaluates the rules, issue 11), then :func:`deliver_after_job`.
 
 Clock: ``eros alerts evaluate --as-of`` and ``eros alerts send --now`` take a simulated
-instant (naive UTC). The step after a job uses the wall clock, not the job's ``--as-of``:
-job rows, alert times and acknowledgements are wall-clock times.
+instant (naive UTC). The step after a job uses the job's clock: its ``--as-of`` instant when
+it has one (job rows and alert times are then that instant too, issue 13 "one clock"), else
+the wall clock. Acknowledgements are wall-clock times.
 """
 
 from __future__ import annotations
@@ -229,10 +230,11 @@ def alerts_disabled(env: Mapping[str, str] | None = None) -> bool:
 
 
 def deliver_after_job(*, project: Path, target: str, env: Mapping[str, str] | None = None,
-                      variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                      variables: Mapping[str, Any] | None = None, now: dt.datetime | None = None) -> dict[str, Any]:
     """The delivery step after a job whose build already evaluated the alert rules
     (on-run-end, issue 11): send due alerts when at least one channel has a destination.
-    Never raises.
+    Never raises. ``now`` (naive UTC) is the job's as_of instant when it has one (one clock,
+    issue 13: deliveries are decided and recorded at that instant), else the wall clock.
 
     Returns:
         ``{"send": SendReport dict | None, "send_skipped": reason | None, "error": str | None}``.
@@ -242,8 +244,8 @@ def deliver_after_job(*, project: Path, target: str, env: Mapping[str, str] | No
         if not load_destinations(env, project):
             result["send_skipped"] = "no alert channel configured (EROS_ALERT_*_URL or EROS_ALERT_CONFIG)"
             return result
-        now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-        result["send"] = send_alerts(project=project, target=target, now=now, env=env, variables=variables).to_dict()
+        moment = (now or dt.datetime.now(dt.UTC).replace(tzinfo=None)).replace(microsecond=0)
+        result["send"] = send_alerts(project=project, target=target, now=moment, env=env, variables=variables).to_dict()
     except (ErosRunError, ErosUsageError) as exc:
         result["error"] = str(exc)
     return result

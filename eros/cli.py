@@ -611,16 +611,21 @@ def schedule_run_due(now_text: str | None, target: str | None, job_keys: tuple[s
     project, target_name = ready_target(target)  # creates the default warehouse folder only (dbt-duckdb does not)
     jobs = _schedules(jobs_file, project).select(job_keys)
     runner_id = runner.new_runner_id()
-    clock = runner.fixed_clock(_aware(now_text, "--now"))
+    pinned = _aware(now_text, "--now")
+    clock = runner.fixed_clock(pinned)
 
     def show(report: Any) -> None:
         if not as_json:
             console.stdout.print(f"{report.job} {report.slot_local}: {report.action}, {report.detail}", highlight=False, markup=False)
 
+    locks = runner.lock_dir(duckdb_path(project).parent / ".locks")
+    steps = runner.steps_dir(locks, target_name)
     try:
-        with runner.runner_lock(runner.lock_dir(duckdb_path(project).parent / ".locks"), target_name):
-            reports = runner.run_due(jobs, store=WarehouseStore(project, target_name), execute=runner.subprocess_executor(project),
-                                     target=target_name, clock=clock, runner_id=runner_id, on_report=show)
+        with runner.runner_lock(locks, target_name):
+            runner.reap_orphan_steps(steps)  # steps a killed runner left running (issue 13)
+            reports = runner.run_due(jobs, store=WarehouseStore(project, target_name),
+                                     execute=runner.subprocess_executor(project, as_of=pinned, steps=steps),
+                                     target=target_name, clock=clock, runner_id=runner_id, on_report=show, gone=runner.runner_gone)
     except runner.RunnerBusy as exc:
         if as_json:
             click.echo(json.dumps({"runner_id": runner_id, "skipped": str(exc), "jobs": []}, indent=2))

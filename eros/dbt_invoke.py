@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from eros.errors import ErosRunError
+from eros.locks import die_with_parent
 from eros.project import dbt_environment, dbt_executable
 
 JSON_MARKER = "EROS_JSON "
@@ -357,6 +358,7 @@ def invoke(
             stderr=subprocess.STDOUT,
             text=True,
             bufsize=1,
+            preexec_fn=die_with_parent(),  # a killed eros (run-due, a job) leaves no dbt running on (issue 13)
         )
     except OSError as exc:  # pragma: no cover - depends on the install
         raise ErosRunError(f"cannot start dbt: {exc}") from exc

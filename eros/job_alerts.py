@@ -34,6 +34,7 @@ def run_job_with_alerts(key: str, *, alerts: bool = True, env: Mapping[str, str]
 
     def deliver(outcome: JobOutcome) -> dict[str, Any]:
         del outcome
-        return deliver_after_job(project=project, target=target, env=env)
+        # one clock (issue 13): a run with --as-of delivers at that instant
+        return deliver_after_job(project=project, target=target, env=env, now=kwargs.get("as_of"))
 
     return run_job(key, alerts=enabled, deliver=deliver if enabled else None, **kwargs)

@@ -1,4 +1,5 @@
-"""Process locks: one run of a job at a time on this machine (filelock).
+"""Process locks: one run of a job at a time on this machine (filelock), and child
+processes that die with their parent (:func:`die_with_parent`).
 
 The lock file sits beside the local warehouse (``warehouse/.locks/<job>.lock``) and a
 sidecar ``.owner`` file says who holds it, so a refused run can name the holder.
@@ -10,8 +11,10 @@ import contextlib
 import datetime as dt
 import json
 import os
+import signal
 import socket
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from filelock import FileLock, Timeout
@@ -49,3 +52,29 @@ def job_lock(lock_dir: Path, job: str, wait_seconds: float = 0.0) -> Iterator[No
         with contextlib.suppress(OSError):
             owner_file.unlink()
         lock.release()
+
+
+def die_with_parent(sig: int = signal.SIGTERM) -> Callable[[], None] | None:
+    """A ``subprocess.Popen`` ``preexec_fn`` after which the child gets ``sig`` when this
+    process dies, even by SIGKILL (Linux ``prctl(PR_SET_PDEATHSIG)``): a killed
+    ``eros schedule run-due`` takes its running job with it, and a killed ``eros run`` its
+    dbt process, so no orphan finishes a slot the next runner runs again (issue 13).
+    Returns None where prctl does not exist (the child then outlives its parent).
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl = libc.prctl
+    except (OSError, AttributeError):  # pragma: no cover - exotic libc
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(1, int(sig), 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os.kill(os.getpid(), sig)
+
+    return preexec

@@ -18,7 +18,9 @@ Rules (README "Operations: schedules"):
   sleep: call it every few minutes). When a newer slot arrives the older slot's remaining
   retries are dropped (the new slot supersedes it).
 * **Abandoned attempts**: an attempt still RUNNING ``timeout_seconds`` + :data:`ABANDON_GRACE`
-  after it started (its runner was killed) is ABANDONED and counts as failed.
+  after it started (its runner was killed) is ABANDONED and counts as failed; at once when
+  its runner is known to be gone (a runner of this machine whose process no longer exists:
+  its step died with it, or the next runner killed it, so it cannot finish the slot).
 * A WARNING attempt (the job ran and recorded ``COMPLETED_WITH_ERRORS``: some pages failed
   validation) is final, like SUCCEEDED: a retry would meet the same data.
 """
@@ -27,7 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from eros.scheduling.config import ScheduledJob
@@ -120,7 +122,7 @@ def run_id(job: str, slot: dt.datetime, attempt: int) -> str:
 
 
 def plan(job: ScheduledJob, now: dt.datetime, attempts: Sequence[Attempt], last_recorded_slot: dt.datetime | None,
-         slot: dt.datetime | None = None) -> Decision:
+         slot: dt.datetime | None = None, runner_gone: Callable[[str], bool] | None = None) -> Decision:
     """Decide what to do for ``job`` at ``now``.
 
     Args:
@@ -129,6 +131,8 @@ def plan(job: ScheduledJob, now: dt.datetime, attempts: Sequence[Attempt], last_
         attempts: recorded attempts of ``job`` for its latest slot (other slots ignored).
         last_recorded_slot: the newest slot with any recorded attempt (for the missed count).
         slot: ``latest_slot(job, now)`` when the caller already has it.
+        runner_gone: tells whether a runner id is known to be gone (its RUNNING attempt is
+            then abandoned now rather than after its timeout).
 
     Returns:
         The :class:`Decision` (rules in the module docstring).
@@ -147,6 +151,8 @@ def plan(job: ScheduledJob, now: dt.datetime, attempts: Sequence[Attempt], last_
     finished = last.finished_at
     if last.status == RUNNING:
         deadline = last.started_at + dt.timedelta(seconds=job.timeout_seconds) + ABANDON_GRACE
+        if runner_gone is not None and runner_gone(last.runner_id):
+            deadline = min(deadline, now)
         if now < deadline:
             return Decision(job.key, IN_PROGRESS, slot, last.attempt, status=RUNNING, runner_id=last.runner_id)
         abandon, finished = last.run_id, deadline

@@ -18,7 +18,8 @@ Retries happen on a later call once the delay has passed (run-due never sleeps),
 it every few minutes: the README's cron line runs it every 5 minutes.
 
 ``--now`` pins the runner's clock (tests, replays): times recorded are on that clock
-(``now`` plus the real time elapsed since the call started).
+(``now`` plus the real time elapsed since the call started), and each step runs with
+``--as-of <now>``, so the jobs record that instant (one clock, issue 13).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from eros.errors import ErosRunError
-from eros.locks import job_lock
+from eros.locks import die_with_parent, job_lock
 from eros.scheduling import planner
 from eros.scheduling.config import ScheduledJob, Schedules
 from eros.scheduling.planner import Attempt, Decision, plan, run_id
@@ -190,8 +191,114 @@ def classify(exit_code: int, outcome: dict[str, Any] | None) -> str:
     return planner.FAILED
 
 
-def subprocess_executor(project: Path, env: dict[str, str] | None = None) -> Executor:
-    """Run a job's step as ``eros run <job> ... --target T --json`` in ``project``.
+def steps_dir(lock_folder: Path, target: str) -> Path:
+    """Where run-due keeps one ``<run id>.pgid`` file per running step (its process group),
+    beside its process lock: what a killed runner leaves there is reaped by the next one."""
+    return lock_folder / f"run-due-{target}.steps"
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def reap_orphan_steps(folder: Path, grace_seconds: float = KILL_GRACE_SECONDS) -> list[str]:
+    """Kill the steps a killed runner left running (issue 13, "scheduler faults"): for each
+    ``<run id>.pgid`` file in ``folder`` whose process group still exists, SIGTERM, then
+    SIGKILL after ``grace_seconds``; the files are removed. Call it holding the runner lock
+    (no live runner of this target on this machine then owns a file).
+
+    Returns:
+        The run ids whose step was still running and was killed.
+    """
+    killed: list[str] = []
+    if not folder.is_dir():
+        return killed
+    for marker in sorted(folder.glob("*.pgid")):
+        with contextlib.suppress(OSError, ValueError):
+            pgid = int(marker.read_text().strip())
+            if pgid > 1 and _group_alive(pgid):
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pgid, signal.SIGTERM)
+                deadline = time.monotonic() + grace_seconds
+                while _group_alive(pgid) and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                if _group_alive(pgid):
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(pgid, signal.SIGKILL)
+                killed.append(marker.stem)
+        with contextlib.suppress(OSError):
+            marker.unlink()
+    return killed
+
+
+def runner_gone(runner_id: str, host: str | None = None) -> bool:
+    """True when ``runner_id`` (``host:pid:random``, :func:`new_runner_id`) is a runner of this
+    machine whose process no longer exists (killed), so its RUNNING attempt cannot finish."""
+    parts = runner_id.split(":")
+    if len(parts) != 3 or parts[0] != (host or socket.gethostname()) or not parts[1].isdigit():
+        return False
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _wait_step(process: subprocess.Popen, job: ScheduledJob, started: float) -> StepResult:
+    """Wait for a step (killing its group past the job's timeout) and classify its outcome."""
+    try:
+        out, err = process.communicate(timeout=job.timeout_seconds)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.communicate(timeout=KILL_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+        return StepResult(planner.TIMED_OUT, None, message=f"killed after timeout_seconds={job.timeout_seconds}",
+                          seconds=round(time.monotonic() - started, 2))
+    outcome: dict[str, Any] | None = None
+    text = out.strip()
+    if text.startswith("{"):
+        with contextlib.suppress(json.JSONDecodeError):
+            outcome = json.loads(text)
+    status = classify(process.returncode, outcome)
+    message = None
+    if status != planner.SUCCEEDED:
+        message = (outcome or {}).get("error_message") or _last_line(err) or _last_line(out) or f"exit {process.returncode}"
+    return StepResult(
+        status=status,
+        exit_code=process.returncode,
+        job_id=(outcome or {}).get("job_id"),
+        job_status=(outcome or {}).get("status"),
+        message=message,
+        seconds=round(time.monotonic() - started, 2),
+    )
+
+
+def subprocess_executor(project: Path, env: dict[str, str] | None = None, as_of: dt.datetime | None = None,
+                        steps: Path | None = None) -> Executor:
+    """Run a job's step as ``eros run <job> ... --target T --json`` in ``project``; with
+    ``as_of`` (aware; ``run-due --now``) also ``--as-of <as_of>``, so the job records that
+    instant as every time it writes (one clock, issue 13).
+
+    The step dies with the runner (:func:`eros.locks.die_with_parent`), and with ``steps``
+    (:func:`steps_dir`) its process group is noted there while it runs, so the next runner
+    kills a step a killed runner left behind (:func:`reap_orphan_steps`): a slot never runs
+    twice at once.
 
     The step gets ``EROS_SCHEDULE_RUN_ID``, ``EROS_SCHEDULE_SLOT`` and
     ``EROS_SCHEDULE_ATTEMPT`` in its environment. Past ``timeout_seconds`` its process
@@ -200,6 +307,8 @@ def subprocess_executor(project: Path, env: dict[str, str] | None = None) -> Exe
 
     def execute(job: ScheduledJob, slot: dt.datetime, attempt: int, target: str) -> StepResult:
         command = [*eros_command(), *job.step_command(slot), "--target", target, "--json"]
+        if as_of is not None:
+            command += ["--as-of", as_of.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")]
         child_env = dict(env or os.environ)
         child_env.update({
             "EROS_SCHEDULE_RUN_ID": run_id(job.key, slot, attempt),
@@ -209,39 +318,21 @@ def subprocess_executor(project: Path, env: dict[str, str] | None = None) -> Exe
         started = time.monotonic()
         try:
             process = subprocess.Popen(command, cwd=project, env=child_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                       text=True, start_new_session=True)
+                                       text=True, start_new_session=True, preexec_fn=die_with_parent())
         except OSError as exc:
             return StepResult(planner.FAILED, None, message=f"cannot start {command[0]}: {exc}")
+        marker = None
+        if steps is not None:
+            with contextlib.suppress(OSError):
+                steps.mkdir(parents=True, exist_ok=True)
+                marker = steps / f"{run_id(job.key, slot, attempt)}.pgid"
+                marker.write_text(str(process.pid))
         try:
-            out, err = process.communicate(timeout=job.timeout_seconds)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.communicate(timeout=KILL_GRACE_SECONDS)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.communicate()
-            return StepResult(planner.TIMED_OUT, None, message=f"killed after timeout_seconds={job.timeout_seconds}",
-                              seconds=round(time.monotonic() - started, 2))
-        outcome: dict[str, Any] | None = None
-        text = out.strip()
-        if text.startswith("{"):
-            with contextlib.suppress(json.JSONDecodeError):
-                outcome = json.loads(text)
-        status = classify(process.returncode, outcome)
-        message = None
-        if status != planner.SUCCEEDED:
-            message = (outcome or {}).get("error_message") or _last_line(err) or _last_line(out) or f"exit {process.returncode}"
-        return StepResult(
-            status=status,
-            exit_code=process.returncode,
-            job_id=(outcome or {}).get("job_id"),
-            job_status=(outcome or {}).get("status"),
-            message=message,
-            seconds=round(time.monotonic() - started, 2),
-        )
+            return _wait_step(process, job, started)
+        finally:
+            if marker is not None:
+                with contextlib.suppress(OSError):
+                    marker.unlink()
 
     return execute
 
@@ -275,6 +366,7 @@ def run_due(
     clock: Clock,
     runner_id: str,
     on_report: Callable[[JobReport], None] | None = None,
+    gone: Callable[[str], bool] | None = None,
 ) -> list[JobReport]:
     """Run every due job once (module docstring); the caller holds the process lock.
 
@@ -291,6 +383,8 @@ def run_due(
         clock: the runner's clock (aware UTC).
         runner_id: this runner (:func:`new_runner_id`).
         on_report: called with each job's report as soon as it is known.
+        gone: tells whether a runner id is known to be gone (:func:`runner_gone`): its
+            RUNNING attempt is abandoned at once instead of after its timeout.
 
     Returns:
         One :class:`JobReport` per job, in run order.
@@ -323,13 +417,17 @@ def run_due(
 
     for job in jobs:
         attempts = [a for a in state.attempts if a.job == job.key]
-        decision = plan(job, now, attempts, state.last_slots.get(job.key), slots[job.key])
+        decision = plan(job, now, attempts, state.last_slots.get(job.key), slots[job.key], runner_gone=gone)
         if decision.abandon:
             alert = None
             if decision.action == planner.DONE and job.notify.on_failure:
                 alert = {"level": failure_level(job), "message": f"{job.name} ({job.key}) slot {slot_label(decision.slot, job.zone)}: "
                          f"attempt {decision.attempt} abandoned (its runner stopped), no retry left"}
-            note = f"abandoned: still RUNNING past timeout_seconds={job.timeout_seconds}; closed by {runner_id}"
+            holder = next((a.runner_id for a in attempts if a.run_id == decision.abandon), "")
+            if gone is not None and holder and gone(holder):
+                note = f"abandoned: its runner {holder} stopped (killed) and its step with it; closed by {runner_id}"
+            else:
+                note = f"abandoned: still RUNNING past timeout_seconds={job.timeout_seconds}; closed by {runner_id}"
             pending_abandon.append(Abandon(decision.abandon, clock(), note, alert))
         if decision.action == planner.DONE:
             report(job, decision, decision.action, decision.status, f"slot done ({decision.status}, attempt {decision.attempt})")

@@ -1,6 +1,6 @@
 {#-
   Alert rule evaluation (issue 7), inside dbt: the on-run-end hook of every job's build
-  calls it at the wall clock (macros/automation/job_runs.sql), so `dbt build --selector
+  calls it at the run's clock (its as_of instant, else the wall clock: eros_utc_now), so `dbt build --selector
   <job>` alone evaluates the rules, on dbt Cloud as under `eros run <job>`; on demand:
 
       dbt run-operation evaluate_alert_rules [--args '{as_of: "2026-06-17 11:00:00"}']

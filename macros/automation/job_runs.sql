@@ -50,12 +50,33 @@
 {% endmacro %}
 
 
-{% macro eros_utc_now() %}
+{#- One clock (issue 13): a run with an as_of instant (var as_of_timestamp or
+    EROS_AS_OF_TIMESTAMP: `eros run --as-of`, `eros schedule run-due --now`) writes that
+    instant as every time it records (job start and end, alert times, error and queue
+    times, last_updated, the alert evaluation), so health judged at that instant sees the
+    run; without one, the wall clock. Durations stay real elapsed seconds (eros_wall_now). -#}
+{% macro eros_has_as_of() %}
+    {{ return(eros_job_parameter('as_of_timestamp', 'EROS_AS_OF_TIMESTAMP') not in (none, '')) }}
+{% endmacro %}
+
+
+{% macro eros_wall_now() %}
     {{ return(modules.datetime.datetime.now(modules.pytz.utc).replace(tzinfo=none, microsecond=0)) }}
 {% endmacro %}
 
 
+{% macro eros_utc_now() %}
+    {% if eros_has_as_of() %}
+        {{ return(eros_as_of().replace(microsecond=0)) }}
+    {% endif %}
+    {{ return(eros_wall_now()) }}
+{% endmacro %}
+
+
 {% macro eros_run_started() %}
+    {% if eros_has_as_of() %}
+        {{ return(eros_as_of().replace(microsecond=0)) }}
+    {% endif %}
     {{ return(run_started_at.replace(tzinfo=none, microsecond=0)) }}
 {% endmacro %}
 
@@ -88,7 +109,7 @@
             job_status = 'FAILED',
             job_end_time = {{ eros_timestamp_literal(now) }},
             error_message = {{ eros_sql_string('abandoned: ' ~ abandoned_note ~ '; closed by job ' ~ job_id) }},
-            job_duration_seconds = cast({{ eros_seconds_between('job_start_time', eros_timestamp_literal(now)) }} as {{ eros_type_float() }})
+            job_duration_seconds = cast(greatest(0, {{ eros_seconds_between('job_start_time', eros_timestamp_literal(now)) }}) as {{ eros_type_float() }})
         where
             job_name = {{ eros_sql_string(job) }}
             and job_status = 'RUNNING'
@@ -147,8 +168,8 @@
 {% endmacro %}
 
 
-{#- The alert rules at the wall clock (job rows, alert times and acknowledgements are
-    wall-clock times), the same macro as `dbt run-operation evaluate_alert_rules`.
+{#- The alert rules at the run's clock (eros_utc_now: the as_of instant of a replay, else
+    the wall clock), the same macro as `dbt run-operation evaluate_alert_rules`.
     Skipped with a log line when the alert_rules seed is not built (a selection without it). -#}
 {% macro eros_evaluate_after_job() %}
     {% if eros_existing_relation(ref('alert_rules')) is none %}
@@ -286,7 +307,12 @@
     {% set started = started or eros_run_started() %}
     {% set ended = eros_utc_now() %}
     {% set exec_date = execution_date or eros_execution_date() %}
-    {% set duration = (ended - started).total_seconds() %}
+    {#- real elapsed seconds, also when the recorded times are a replay's as_of instant -#}
+    {% if eros_has_as_of() %}
+        {% set duration = (eros_wall_now() - run_started_at.replace(tzinfo=none, microsecond=0)).total_seconds() %}
+    {% else %}
+        {% set duration = (ended - started).total_seconds() %}
+    {% endif %}
     {% set merge_sql %}
         merge into {{ runs }} as target
         using (

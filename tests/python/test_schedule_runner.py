@@ -81,8 +81,9 @@ def test_run_due_through_the_fall_back_night(run_eros: RunEros, fake_env: dict[s
         "lock-sweep@2026-11-01T11:00Z#1",
     ]
     daily_args = [c["args"] for c in calls if c["args"][1] == "daily"]
-    assert daily_args == [["run", "daily", "--date", "2026-10-31", "--target", "local", "--json"],
-                          ["run", "daily", "--date", "2026-11-01", "--target", "local", "--json"]]
+    # --now pins the steps' clock too: each job records that instant (one clock, issue 13)
+    assert daily_args == [["run", "daily", "--date", "2026-10-31", "--target", "local", "--json", "--as-of", "2026-11-01T08:10:00Z"],
+                          ["run", "daily", "--date", "2026-11-01", "--target", "local", "--json", "--as-of", "2026-11-01T11:07:00Z"]]
     rows = recorded(warehouse)
     assert [(r[0], r[1], r[3], r[4]) for r in rows] == [
         ("daily", "2026-10-31T10:05Z", 1, "SUCCEEDED"),
@@ -133,6 +134,67 @@ def test_two_runners_on_one_machine_one_runs_the_other_names_the_holder(fake_env
     assert "another run-due holds the lock (pid " in skipped[0][1] and " since " in skipped[0][1]
     assert len(fake_calls(Path(env["FAKE_EROS_LOG"]))) == 1
     assert [(r[4], r[5]) for r in recorded(warehouse)] == [("SUCCEEDED", ran[0]["runner_id"])]
+
+
+def test_killed_runner_takes_its_step_along_and_the_slot_runs_once(run_eros: RunEros, fake_env: dict[str, str], warehouse: Query,
+                                                                   tmp_path: Path) -> None:
+    """SIGKILL of run-due while its step runs (issue 13, scheduler faults): the step dies with
+    it (never finishes the slot), the next runner abandons the RUNNING attempt at once (its
+    runner is gone) and the retry runs the slot: one completed run, never two."""
+    import os
+    import signal
+    import time
+
+    jobs = write_jobs_file(tmp_path / "jobs.yml", {"lock-sweep": {"cron": "0 * * * *", "retries": 1, "retry_delay_seconds": 180}})
+    env = {**fake_env, "FAKE_EROS_SLEEP": "60"}
+    steps = Path(env["EROS_DUCKDB_PATH"]).parent / ".locks" / "run-due-local.steps"
+    runner = start_run_due(env, jobs, "2026-06-17T10:02:00Z")
+    deadline = time.monotonic() + 120
+    while not list(steps.glob("*.pgid")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    (marker,) = list(steps.glob("*.pgid"))
+    step_pid = int(marker.read_text())
+    os.kill(runner.pid, signal.SIGKILL)
+    runner.wait(timeout=30)
+    gone_by = time.monotonic() + 20
+    while time.monotonic() < gone_by:
+        try:
+            os.killpg(step_pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("the step outlived its killed runner")
+    assert [(r[3], r[4]) for r in recorded(warehouse)] == [(1, "RUNNING")], "the killed runner's claim stays RUNNING"
+
+    env = {**env, "FAKE_EROS_SLEEP": "0"}
+    code, after, _ = run_due(run_eros, env, jobs, "2026-06-17T10:03:00Z")
+    assert code == 0 and after["jobs"][0]["action"] == "WAIT_RETRY" and after["jobs"][0]["status"] == "ABANDONED", after
+    rows = recorded(warehouse)
+    assert [(r[3], r[4]) for r in rows] == [(1, "ABANDONED")] and "stopped (killed)" in rows[0][7], rows
+    code, retried, _ = run_due(run_eros, env, jobs, "2026-06-17T10:07:00Z")
+    assert code == 0 and (retried["jobs"][0]["attempt"], retried["jobs"][0]["status"]) == (2, "SUCCEEDED"), retried
+    assert [c["attempt"] for c in fake_calls(Path(env["FAKE_EROS_LOG"]))] == ["2"], "the killed attempt never finished the slot"
+    assert not list(steps.glob("*.pgid"))
+
+
+def test_orphan_steps_are_reaped(tmp_path: Path) -> None:
+    """What a runner killed without its step (no prctl) leaves is killed by the next runner."""
+    import subprocess as sp
+    import sys
+    import time
+
+    from eros.scheduling.runner import reap_orphan_steps
+
+    orphan = sp.Popen([sys.executable, "-c", "import time; time.sleep(120)"], start_new_session=True)
+    folder = tmp_path / "steps"
+    folder.mkdir()
+    (folder / "daily@2026-06-17T10:05Z#1.pgid").write_text(str(orphan.pid))
+    (folder / "lock-sweep@2026-06-17T10:00Z#1.pgid").write_text("999999999")  # long gone
+    started = time.monotonic()
+    assert reap_orphan_steps(folder, grace_seconds=5) == ["daily@2026-06-17T10:05Z#1"]
+    assert orphan.wait(timeout=10) == -15 and time.monotonic() - started < 10
+    assert list(folder.iterdir()) == []
 
 
 def test_two_runners_on_two_machines_the_warehouse_claim_decides(fake_env: dict[str, str], warehouse: Query, tmp_path: Path) -> None:

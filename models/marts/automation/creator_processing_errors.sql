@@ -33,7 +33,7 @@ final as (
         page_name,
         execution_date,
         validation_error as error_message,
-        {{ eros_timestamp_literal(run_started_at.replace(tzinfo=none, microsecond=0)) }} as error_time
+        {{ eros_timestamp_literal(eros_run_started()) }} as error_time
     from analysis
     where
         is_active

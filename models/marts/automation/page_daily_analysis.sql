@@ -27,7 +27,7 @@ final as (
     select
         analysis.*,
         '{{ invocation_id }}' as job_id,
-        {{ eros_timestamp_literal(run_started_at.replace(tzinfo=none, microsecond=0)) }} as analysed_at
+        {{ eros_timestamp_literal(eros_run_started()) }} as analysed_at
     from analysis
 
 )

@@ -70,7 +70,7 @@ final as (
         cast(page_name as {{ dbt.type_string() }}) as page_name,
         execution_date,
         cast(round(saturation_pct, 2) as {{ eros_type_float() }}) as saturation_pct,
-        {{ eros_timestamp_literal(run_started_at.replace(tzinfo=none, microsecond=0)) }} as queued_at,
+        {{ eros_timestamp_literal(eros_run_started()) }} as queued_at,
         cast(null as {{ dbt.type_timestamp() }}) as processed_at,
         cast('PENDING' as {{ dbt.type_string() }}) as status,
         cast(null as {{ dbt.type_string() }}) as schedule_id,

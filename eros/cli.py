@@ -253,7 +253,8 @@ def run_job_command(key: str, *, alerts: bool, target: str | None, as_json: bool
     by_page = result["counts"].pop("by_page", None) if dry_run and not as_json else None
     _emit(result, as_json)
     for row in by_page or []:
-        console.stdout.print(f"  {row['page_name']}: {row['locks_expired_past_date']} PAST_SEND_DATE, {row['locks_expired_stale']} STALE_7DAY")
+        console.stdout.print(f"  {row['page_name']}: {console.number(row['locks_expired_past_date'])} PAST_SEND_DATE, "
+                             f"{console.number(row['locks_expired_stale'])} STALE_7DAY", highlight=False, markup=False)
     return outcome.exit_code
 
 
@@ -391,7 +392,7 @@ def report_command(out_path: Path | None, target: str | None, as_of_text: str | 
         result = write_report(project=project, target=target_name, out_path=destination, as_of=as_of, on_event=on_event,
                               duckdb_file=duckdb_path(project))
     console.stdout.print(
-        f"wrote {result.path} ({result.size_bytes / 1e6:.1f} MB) in {result.duration_seconds:.1f} s; "
+        f"wrote {result.path} ({console.number(result.size_bytes / 1e6, fixed=True)} MB) in {console.seconds(result.duration_seconds)}; "
         f"health {result.health.status} as of {result.health.as_of} UTC"
     )
 
@@ -524,7 +525,7 @@ def monitoring_report(out: Path, days_back: int | None, target: str | None) -> N
     from eros import monitoring
 
     monitoring.report(project_dir(), target, out, days_back=days_back)
-    console.stdout.print(f"Elementary report written to {out}", highlight=False, markup=False)
+    console.stdout.print(f"Elementary report written to {out}", highlight=False, markup=False, soft_wrap=True)
 
 
 @monitoring_group.command(name="alerts")
@@ -760,7 +761,7 @@ def generate_command(
         return
     console.stdout.print(
         f"generated {pages} pages x {days} days (seed {seed}, execution date {execution_date}) "
-        f"into {database} schema {source_schema()} in {time.monotonic() - started:.1f} s"
+        f"into {database} schema {source_schema()} in {console.seconds(time.monotonic() - started)}"
     )
     for table, rows in counts.items():
         console.stdout.print(f"  {table}: {rows:,} rows")
@@ -796,7 +797,7 @@ def demo_command(ctx: click.Context, pages: int, days: int, seed: int) -> None:
                 outcome = run_job_with_alerts(key, project=project, target=target_name, execution_date=execution_date, on_event=on_event)
         console.print_job_summary(outcome.to_dict())
         exit_code = max(exit_code, outcome.exit_code)
-    console.stdout.print(f"demo finished in {time.monotonic() - started:.1f} s; warehouse: {duckdb_path(project)}")
+    console.stdout.print(f"demo finished in {console.seconds(time.monotonic() - started)}; warehouse: {duckdb_path(project)}", highlight=False)
     sys.exit(exit_code)
 
 

@@ -61,7 +61,8 @@ def _keyed(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> list[tuple[A
 
 
 def test_scorecard_and_analyses_agree_between_engines(health_scenario: ParityScenario, monkeypatch: pytest.MonkeyPatch) -> None:
-    as_of = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    # one clock: the scenario's daily job ran with --as-of AS_OF, so its rows carry that instant; judge an hour later
+    as_of = dt.datetime.fromisoformat(AS_OF).replace(tzinfo=None) + dt.timedelta(hours=1)
     variables = health_variables(as_of)
     checks: dict[str, dict[str, dict[str, Any]]] = {}
     results: dict[str, dict[str, dict[str, Any]]] = {}
@@ -82,7 +83,7 @@ def test_scorecard_and_analyses_agree_between_engines(health_scenario: ParitySce
         assert (big["status"], big["threshold"]) == (duck["status"], duck["threshold"]), name
         if name in ("active_locks_volume", "failed_jobs_7d", "unacknowledged_critical_24h", "caption_attribution_share"):
             assert big["observed_value"] == duck["observed_value"], name
-    # the daily job ran minutes ago on both; caption performance never ran
+    # the daily job ran an hour before on both; caption performance never ran
     assert checks["bigquery"]["daily_run_recency"]["status"] == "PASS"
     assert checks["bigquery"]["caption_performance_recency"]["status"] == "FAIL"
 
@@ -100,11 +101,12 @@ def test_report_from_the_emulator(health_scenario: ParityScenario, monkeypatch: 
     _use_engine(monkeypatch, health_scenario, "bigquery")
     out = tmp_path / "bq_report.html"
     # judged on the scenario's execution date, so the daily analysis (send caps) is current;
-    # the job rows carry wall-clock times, later than that, so the duration chart is empty
-    as_of = dt.datetime(2026, 6, 17, 12, 0)
+    # one clock: the job rows carry the run's --as-of instant (AS_OF, an hour before), so the duration chart has the run
+    as_of = dt.datetime.fromisoformat(AS_OF).replace(tzinfo=None) + dt.timedelta(hours=1)
     result = write_report(project=PROJECT_DIR, target="bq_emulator", out_path=out, as_of=as_of, duckdb_file=health_scenario.duckdb_path)
     page = out.read_text()
     assert result.health.target == "bq_emulator" and len(result.health.checks) == 8
-    assert 'id="chart-saturation"' in page and "No daily_automation run in the last 30 days" in page
+    assert 'id="chart-saturation"' in page and 'id="chart-daily-durations"' in page
+    assert "No daily_automation run in the last 30 days" not in page
     assert "Not available yet: caption_bandit_stats" in page
     assert result.sections["health_active_locks_saturation"] > 0

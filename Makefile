@@ -10,7 +10,8 @@ BQEMU_VENV ?= $(CURDIR)/.venv-bqemu
 export BQEMU_VENV
 BQEMU_STAMP := $(BQEMU_VENV)/.installed
 
-# Headless Chromium for the browser check of `eros report` (issue 6): the Debian package.
+# Headless Chromium for the browser tests of the HTML reports (issues 6, 15): the Debian package,
+# driven by Playwright (a dev dependency) through executable_path: no browser download.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # dbt packages (packages.yml / package-lock.yml -> dbt_packages/): public hub, else the

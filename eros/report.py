@@ -6,17 +6,23 @@ Sequence (one dbt process in all, the checks' build; the same page on DuckDB and
 2. :func:`read_sections` reads the marts directly (:mod:`eros.warehouse`, SQL that runs on
    both engines): what the health analyses of the same names (analyses/health/*.sql)
    compute, at the same ``as_of``; tests/python/test_health.py checks they agree;
-3. the page is rendered here: the scorecard, daily job durations and outcomes over 30
-   days (chart), the queue by status over the last 3 LA days, open alerts, saturation per
-   page (chart) and the top captions per page. Charts are plotly figures; plotly.js is
-   inlined once, so the file opens with no network.
+3. :func:`read_sections` also reads what has no analysis of its own: the latest run of
+   each job and the page errors of the latest daily run (what failed and why), and how the
+   caption learning is doing (captions explored, attribution share, recommendations);
+4. the page is rendered from the Jinja2 template eros/templates/report.html.j2
+   (autoescaped), in the order an on-call person reads it: status and a one-sentence
+   verdict, what failed and why, open alerts, the queue, the saturation distribution
+   (histogram, counts by level, top offenders, what above 100% means), caption learning
+   and top captions, the scorecard, daily durations over 30 days, and a link to
+   Elementary's report when one exists. Charts are plotly figures; plotly.js is inlined
+   once, so the file opens with no network.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import html
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -39,10 +45,10 @@ REPORT_ANALYSES = (
 )
 TOP_CAPTIONS_SHOWN = 3
 DAY_MS = 86_400_000  # plotly date axes count milliseconds
-# Above this many pages the saturation chart turns vertical and the caption table folds.
-MANY_PAGES = 40
 STATUS_COLORS = {"PASS": "#1a7f37", "WARN": "#b35900", "FAIL": "#c62828", "UNKNOWN": "#6a1b9a"}
 OUTCOME_COLORS = {"succeeded": "#2e7d32", "completed_with_issues": "#ef6c00", "failed": "#c62828", "running": "#1565c0"}
+JOB_STATUS_COLORS = {"SUCCESS": "#1a7f37", "COMPLETED_WITH_ERRORS": "#b35900", "COMPLETED_NO_WORK": "#b35900", "FAILED": "#c62828",
+                     "RUNNING": "#1565c0"}
 LEVEL_COLORS = {"CRITICAL": "#c62828", "WARNING": "#ef6c00", "OK": "#2e7d32", "NO_CAP": "#9e9e9e"}
 
 
@@ -205,6 +211,123 @@ def _read_top_captions(warehouse: Warehouse) -> list[dict[str, Any]]:
     return rows
 
 
+# Reads beside the health analyses: what the page says first (the latest runs and what
+# failed), and how the caption learning is doing. Tables each one needs (missing: named on the page).
+EXTRA_SECTIONS = ("latest_runs", "page_errors", "caption_learning")
+EXTRA_TABLES = {
+    "latest_runs": ("etl_job_runs",),
+    "page_errors": ("etl_job_runs", "creator_processing_errors"),
+    "caption_learning": ("caption_bandit_stats", "caption_recommendations", "caption_attribution_daily"),
+}
+PAGE_ERRORS_SHOWN = 200
+
+
+def _latest_runs(warehouse: Warehouse, now: dt.datetime) -> list[dict[str, Any]]:
+    """The newest run of each job started in the 7 days up to ``now``, and every FAILED run
+    of those days: ``[{job_id, job_name, job_start_time, job_end_time, job_status,
+    execution_date, creators_processed, creators_failed, error_message,
+    job_duration_seconds, latest}]`` newest first (``latest`` True for the newest of its job)."""
+    rows = warehouse.query(
+        "select job_id, job_name, job_start_time, job_end_time, job_status, execution_date, creators_processed, creators_failed, "
+        f"error_message, job_duration_seconds from {warehouse.table('etl_job_runs')} "
+        "where job_start_time > @since and job_start_time <= @now",
+        {"since": now - dt.timedelta(days=7), "now": now},
+    )
+    rows.sort(key=lambda r: (naive_utc(r["job_start_time"]), str(r["job_id"])), reverse=True)
+    seen: set[str] = set()
+    out = []
+    for row in rows:
+        latest = row["job_name"] not in seen
+        seen.add(row["job_name"])
+        if latest or row["job_status"] == "FAILED":
+            out.append({**row, "latest": latest, "job_start_time": timestamp_text(row["job_start_time"]),
+                        "job_end_time": timestamp_text(row["job_end_time"]),
+                        "execution_date": None if row["execution_date"] is None else str(row["execution_date"])})
+    return out
+
+
+def reason_code(error_message: str | None) -> str:
+    """The reason code of a page error: the text before the first ``:`` (``UNKNOWN`` when
+    there is none), e.g. QUARANTINE_RATE, INVALID_SETTINGS, ORPHAN_LOCKS."""
+    head, sep, _ = str(error_message or "").partition(":")
+    head = head.strip()
+    return head if sep and head and " " not in head else "UNKNOWN"
+
+
+def _page_errors(warehouse: Warehouse, runs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The page errors (creator_processing_errors) of the newest daily_automation run in
+    ``runs``, pages in name order, at most PAGE_ERRORS_SHOWN: ``[{page_name, reason,
+    error_message, execution_date, job_id}]``."""
+    daily = next((r for r in runs if r["job_name"] == "daily_automation" and r["latest"]), None)
+    if daily is None:
+        return []
+    rows = warehouse.query(
+        f"select page_name, error_message, execution_date, job_id from {warehouse.table('creator_processing_errors')} "
+        f"where job_id = @job_id order by page_name limit {PAGE_ERRORS_SHOWN}",
+        {"job_id": daily["job_id"]},
+    )
+    return [{**r, "reason": reason_code(r["error_message"]), "execution_date": str(r["execution_date"])} for r in rows]
+
+
+def _caption_learning(warehouse: Warehouse, today: dt.date, settings: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """How the caption learning is doing, one row: captions explored (caption_bandit_stats),
+    the share of PPV messages attributed to a caption over the health_attribution_window_days
+    LA days ending ``today`` (caption_attribution_daily; DOMAIN.md "report the share
+    attributed"), the latest caption_recommendations by selection reason and evidence, and
+    how the recommended captions a page already sent earned (mean avg_emv, USD per
+    recipient) against the page's other observed captions."""
+    days = int(settings.get("health_attribution_window_days", 14))
+    stats = warehouse.query(
+        "select count(*) as pairs, sum(case when total_observations > 0 then 1 else 0 end) as observed_pairs, "
+        "count(distinct page_name) as pages, count(distinct case when total_observations > 0 then caption_id end) as captions_observed, "
+        f"count(distinct caption_id) as captions_scored from {warehouse.table('caption_bandit_stats')}"
+    )[0]
+    attribution = warehouse.query(
+        "select sum(ppv_messages) as ppv_messages, sum(attributed_by_caption_id) as by_caption_id, "
+        "sum(attributed_by_text) as by_text, sum(unmatched_messages) as unmatched "
+        f"from {warehouse.table('caption_attribution_daily')} where sending_date_la > @first and sending_date_la <= @today",
+        {"first": today - dt.timedelta(days=days), "today": today},
+    )[0]
+    recommended = warehouse.query(
+        "select count(*) as recommendations, count(distinct page_name) as pages, max(execution_date) as execution_date, "
+        "sum(case when selection_reason = 'EXPLORE' then 1 else 0 end) as explore, "
+        "sum(case when evidence_source = 'PAGE' then 1 else 0 end) as evidence_page, "
+        "sum(case when evidence_source = 'POOLED' then 1 else 0 end) as evidence_pooled, "
+        "sum(case when evidence_source = 'PRIOR' then 1 else 0 end) as evidence_prior "
+        f"from {warehouse.table('caption_recommendations')}"
+    )[0]
+    performance = warehouse.query(
+        "select case when recs.caption_id is null then 'other' else 'recommended' end as caption_group, count(*) as pairs, "
+        "avg(stats.avg_emv) as mean_emv "
+        f"from {warehouse.table('caption_bandit_stats')} as stats "
+        f"left join {warehouse.table('caption_recommendations')} as recs "
+        "on stats.page_name = recs.page_name and stats.caption_id = recs.caption_id "
+        "where stats.total_observations > 0 and stats.avg_emv is not null "
+        f"and stats.page_name in (select distinct page_name from {warehouse.table('caption_recommendations')}) "
+        "group by case when recs.caption_id is null then 'other' else 'recommended' end"
+    )
+    groups = {r["caption_group"]: r for r in performance}
+    ppv = int(attribution["ppv_messages"] or 0)
+    attributed = int(attribution["by_caption_id"] or 0) + int(attribution["by_text"] or 0)
+    rec_emv = (groups.get("recommended") or {}).get("mean_emv")
+    other_emv = (groups.get("other") or {}).get("mean_emv")
+    return [{
+        "pages": int(stats["pages"] or 0), "pairs": int(stats["pairs"] or 0), "observed_pairs": int(stats["observed_pairs"] or 0),
+        "captions_observed": int(stats["captions_observed"] or 0), "captions_scored": int(stats["captions_scored"] or 0),
+        "attribution_days": days, "ppv_messages": ppv, "attributed_by_caption_id": int(attribution["by_caption_id"] or 0),
+        "attributed_by_text": int(attribution["by_text"] or 0), "unmatched_messages": int(attribution["unmatched"] or 0),
+        "attributed_pct": round(100.0 * attributed / ppv, 1) if ppv else None,
+        "recommendations": int(recommended["recommendations"] or 0), "recommended_pages": int(recommended["pages"] or 0),
+        "recommendations_date": None if recommended["execution_date"] is None else str(recommended["execution_date"]),
+        "explore": int(recommended["explore"] or 0), "evidence_page": int(recommended["evidence_page"] or 0),
+        "evidence_pooled": int(recommended["evidence_pooled"] or 0), "evidence_prior": int(recommended["evidence_prior"] or 0),
+        "recommended_sent_pairs": int((groups.get("recommended") or {}).get("pairs") or 0),
+        "recommended_mean_emv": None if rec_emv is None else round(float(rec_emv), 4),
+        "other_mean_emv": None if other_emv is None else round(float(other_emv), 4),
+        "emv_ratio": round(float(rec_emv) / float(other_emv), 2) if rec_emv is not None and other_emv else None,
+    }]
+
+
 def read_sections(warehouse: Warehouse, as_of: dt.datetime, settings: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """The data of the report's sections, read straight from the marts (no dbt process),
     with SQL that runs on DuckDB and BigQuery; each section computes what the health
@@ -217,25 +340,55 @@ def read_sections(warehouse: Warehouse, as_of: dt.datetime, settings: Mapping[st
             eros_source_schema / eros_source_database), see :func:`eros.project.project_vars`.
 
     Returns:
-        ``{section: {"rows": [...]}}``, or ``{"rows": [], "missing": [tables]}`` for a section
-        whose tables are not built yet (a job has not run).
+        ``{section: {"rows": [...]}}`` for the REPORT_ANALYSES and the EXTRA_SECTIONS
+        (latest_runs, page_errors, caption_learning: no analysis of their own), or ``{"rows":
+        [], "missing": [tables]}`` for a section whose tables are not built yet (a job has
+        not run).
 
     Raises:
         ErosRunError: a query failed.
     """
     today = as_of.replace(tzinfo=dt.UTC).astimezone(LA).date()
-    readers = {
+    readers: dict[str, Callable[[], list[dict[str, Any]]]] = {
         "health_job_duration_trends": lambda: _job_duration_trends(warehouse, as_of, today),
         "health_queue_status": lambda: _queue_status(warehouse, as_of, today),
         "health_open_alerts": lambda: _open_alerts(warehouse, as_of),
         "health_active_locks_saturation": lambda: _locks_saturation(warehouse, today, settings),
         "health_top_captions_by_page": lambda: _read_top_captions(warehouse),
     }
+    latest: list[dict[str, Any]] = []
+
+    def runs() -> list[dict[str, Any]]:
+        latest[:] = _latest_runs(warehouse, as_of)
+        return latest
+
+    readers.update({
+        "latest_runs": runs,
+        "page_errors": lambda: _page_errors(warehouse, latest),
+        "caption_learning": lambda: _caption_learning(warehouse, today, settings),
+    })
+    tables = {**SECTION_TABLES, **EXTRA_TABLES}
     results: dict[str, dict[str, Any]] = {}
-    for name in REPORT_ANALYSES:
-        missing = [table for table in SECTION_TABLES[name] if not warehouse.exists(table)]
+    for name in (*REPORT_ANALYSES, *EXTRA_SECTIONS):
+        missing = [table for table in tables[name] if not warehouse.exists(table)]
         results[name] = {"rows": [], "missing": missing} if missing else {"rows": readers[name]()}
     return results
+
+
+ELEMENTARY_REPORT_NAME = "elementary_report.html"
+
+
+def _elementary_link(out_path: Path, project: Path, given: Path | None) -> str | None:
+    """The link from the report to Elementary's report: relative to the report's folder when
+    possible, else a file URI; None when no such file exists."""
+    candidates = [given] if given is not None else [out_path.parent / ELEMENTARY_REPORT_NAME, project / ELEMENTARY_REPORT_NAME]
+    for candidate in candidates:
+        if candidate is not None and candidate.is_file():
+            try:
+                return Path(os.path.relpath(candidate.resolve(), out_path.parent.resolve())).as_posix()
+            except ValueError:
+                return candidate.resolve().as_uri()
+    return None
 
 
 def write_report(
@@ -246,6 +399,7 @@ def write_report(
     as_of: dt.datetime | None = None,
     on_event: Callable[[DbtEvent], None] | None = None,
     duckdb_file: Path | None = None,
+    elementary_report: Path | None = None,
 ) -> ReportResult:
     """Build the checks, query the report sections and write the HTML file.
 
@@ -256,6 +410,9 @@ def write_report(
         as_of: reference "now" (naive UTC); default the current time.
         on_event: progress callback for the health build.
         duckdb_file: local warehouse file (checked to exist on DuckDB targets).
+        elementary_report: Elementary's report to link to; default the first existing of
+            ``elementary_report.html`` beside ``out_path`` and in ``project`` (where
+            ``eros monitoring report`` writes it by default). No link when none exists.
 
     Returns:
         A :class:`ReportResult`.
@@ -268,9 +425,11 @@ def write_report(
     health = run_health(project=project, target=target, as_of=moment, on_event=on_event, duckdb_file=duckdb_file)
     if health.status == "UNKNOWN":
         raise ErosRunError(f"could not check the warehouse: {health.error}")
+    settings = project_vars(project)
     with connect(project, target, read_only=True) as warehouse:
-        results = read_sections(warehouse, moment, project_vars(project))
-    page = render_html(health, results, generated_at=dt.datetime.now(dt.UTC).replace(microsecond=0))
+        results = read_sections(warehouse, moment, settings)
+    page = render_html(health, results, generated_at=dt.datetime.now(dt.UTC).replace(microsecond=0), settings=settings,
+                       elementary_report=_elementary_link(out_path, project, elementary_report))
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(page, encoding="utf-8")
     return ReportResult(
@@ -284,65 +443,54 @@ def write_report(
 
 # --- rendering ---------------------------------------------------------------------------
 
-CSS = """
-* { box-sizing: border-box; }
-body { font-family: -apple-system, "Segoe UI", Roboto, "DejaVu Sans", Arial, sans-serif; margin: 0;
-       color: #1f2328; background: #f6f8fa; }
-header { background: #24292f; color: #fff; padding: 18px 32px; display: flex; align-items: center; gap: 20px; }
-header h1 { font-size: 22px; margin: 0; font-weight: 600; }
-header .meta { color: #c9d1d9; font-size: 13px; }
-main { padding: 20px 32px 40px; max-width: 1400px; }
-section { background: #fff; border: 1px solid #d0d7de; border-radius: 8px; padding: 16px 20px; margin-bottom: 20px; }
-section h2 { font-size: 17px; margin: 0 0 4px; }
-section p.note { color: #57606a; font-size: 13px; margin: 0 0 12px; }
-table { border-collapse: collapse; width: 100%; font-size: 13px; }
-th { text-align: left; background: #f6f8fa; color: #57606a; font-weight: 600; border-bottom: 1px solid #d0d7de; padding: 6px 8px; }
-td { border-bottom: 1px solid #eaeef2; padding: 6px 8px; vertical-align: top; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.pill { display: inline-block; min-width: 52px; text-align: center; padding: 2px 8px; border-radius: 10px;
-        color: #fff; font-weight: 600; font-size: 12px; }
-.badge { font-size: 15px; padding: 4px 14px; border-radius: 14px; }
-.grid { display: grid; grid-template-columns: 1fr 1fr; gap: 20px; }
-.empty { color: #57606a; font-style: italic; }
-.small { color: #57606a; font-size: 12px; }
-"""
+SATURATION_BIN_PCT = 10  # histogram bins of 10 percentage points
+SATURATION_LAST_BIN_PCT = 200  # pages at or above 200% share the last bin
+TOP_OFFENDERS = 10
+TOP_PAGES = 10  # pages whose best caption is shown without unfolding
 
 
-def _esc(value: Any) -> str:
-    return html.escape("" if value is None else str(value))
+def _color(status: Any) -> str:
+    return STATUS_COLORS.get(str(status)) or JOB_STATUS_COLORS.get(str(status)) or LEVEL_COLORS.get(str(status), "#57606a")
 
 
-def _pill(status: str, big: bool = False) -> str:
-    color = STATUS_COLORS.get(status) or LEVEL_COLORS.get(status, "#57606a")
-    extra = " badge" if big else ""
-    return f'<span class="pill{extra}" style="background:{color}">{_esc(status)}</span>'
+def _fmt(value: Any, kind: str = "text") -> str:
+    """One number format for the page: integers with thousands separators, amounts with 2
+    decimals, percentages with 1, ratios with 3 (earnings per recipient with 4), times as
+    ``YYYY-MM-DD HH:MM`` (UTC); missing values as an empty cell, booleans as yes / no."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if kind == "time":
+        return str(value)[:16].replace("T", " ")
+    if kind == "id":
+        return str(value)
+    if isinstance(value, (int, float)):
+        if kind == "money":
+            return f"{float(value):,.2f}"
+        if kind == "pct":
+            return f"{float(value):,.1f}"
+        if kind == "ratio":
+            return f"{float(value):,.2f}" if abs(float(value)) >= 1 else f"{float(value):.3f}"
+        if kind == "emv":
+            return f"{float(value):.4f}"
+        if isinstance(value, int) or float(value).is_integer():
+            return f"{int(value):,}"
+        return f"{float(value):,.1f}"
+    return str(value)
 
 
-IDENTIFIER_COLUMNS = frozenset({"caption_id", "caption_rank", "job_id"})
+def _environment() -> Any:
+    """The Jinja2 environment of the report templates (package data eros/templates/), autoescaped."""
+    import jinja2
 
-
-def _table(columns: Sequence[tuple[str, str]], rows: Sequence[Mapping[str, Any]], empty: str, pills: Sequence[str] = ()) -> str:
-    """HTML table of ``rows`` with (key, header) columns; numbers right-aligned (identifiers
-    such as caption_id without thousands separators)."""
-    if not rows:
-        return f'<p class="empty">{_esc(empty)}</p>'
-    head = "".join(f"<th>{_esc(label)}</th>" for _, label in columns)
-    body = []
-    for row in rows:
-        cells = []
-        for key, _ in columns:
-            value = row.get(key)
-            if key in pills and value is not None:
-                cells.append(f"<td>{_pill(str(value))}</td>")
-            elif key in IDENTIFIER_COLUMNS and value is not None:
-                cells.append(f'<td class="num">{_esc(value)}</td>')
-            elif isinstance(value, (int, float)) and not isinstance(value, bool):
-                text = f"{value:,}" if isinstance(value, int) else f"{value:,.2f}"
-                cells.append(f'<td class="num">{text}</td>')
-            else:
-                cells.append(f"<td>{_esc(value if value is not None else '')}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("eros", "templates"), autoescape=True, undefined=jinja2.StrictUndefined,
+        trim_blocks=True, lstrip_blocks=True,
+    )
+    env.filters["fmt"] = _fmt
+    env.filters["color"] = _color
+    return env
 
 
 def _figure_html(figure: Any, element_id: str) -> str:
@@ -396,144 +544,142 @@ def _duration_chart(rows: Sequence[Mapping[str, Any]], last_day: dt.date) -> str
     return _figure_html(figure, "chart-daily-durations")
 
 
-def _saturation_chart(rows: Sequence[Mapping[str, Any]]) -> str:
-    """Saturation per page, colored by level, with the 60% / 80% lines: horizontal bars with
-    the page names for up to MANY_PAGES pages, else vertical bars sorted high to low (names
-    on hover) so a hundred pages still fit one screen."""
+def _saturation_chart(rows: Sequence[Mapping[str, Any]], warning: float, critical: float) -> str:
+    """Histogram of saturation: pages per bin of SATURATION_BIN_PCT points (the last bin
+    holds every page at or above SATURATION_LAST_BIN_PCT), colored by level; readable at any
+    number of pages (the top offenders are a table beside it)."""
     import plotly.graph_objects as go
 
-    shown = [r for r in rows if r.get("saturation_pct") is not None]
-    if not shown:
-        return '<p class="empty">No page has a daily send cap yet (the daily job has not analysed any page).</p>'
-    many = len(shown) > MANY_PAGES
-    shown = sorted(shown, key=lambda r: float(r["saturation_pct"]), reverse=many)
-    values = [r["saturation_pct"] for r in shown]
-    pages = [r["page_name"] for r in shown]
+    values = [float(r["saturation_pct"]) for r in rows if r.get("saturation_pct") is not None]
+    if not values:
+        return ""
+    width, last = SATURATION_BIN_PCT, SATURATION_LAST_BIN_PCT
+    top = min(last, (int(max(values)) // width + 1) * width)
+    edges = list(range(0, top, width))
+    counts = [0] * len(edges)
+    for value in values:
+        counts[min(int(value // width), len(edges) - 1)] += 1
+    labels = [f"{low}-{low + width}%" if low + width < last or top < last else f">= {low}%" for low in edges]
+    if top < last:
+        labels[-1] = f"{edges[-1]}-{edges[-1] + width}%"
+    colors = [LEVEL_COLORS["CRITICAL"] if low >= critical else LEVEL_COLORS["WARNING"] if low >= warning else LEVEL_COLORS["OK"]
+              for low in edges]
     figure = go.Figure(go.Bar(
-        x=pages if many else values, y=values if many else pages, orientation="v" if many else "h",
-        marker_color=[LEVEL_COLORS.get(str(r.get("saturation_level")), "#57606a") for r in shown],
-        text=None if many else [f"{float(v):.0f}%" for v in values], textposition="outside",
-        customdata=[[r["page_name"], r["saturation_pct"], r.get("upcoming_locks"), r.get("daily_send_cap"), r.get("active_locks")]
-                    for r in shown],
-        hovertemplate=(
-            "%{customdata[0]}: %{customdata[1]:.1f}%<br>upcoming locks %{customdata[2]}, cap %{customdata[3]}/day, "
-            "active locks %{customdata[4]}<extra></extra>"
-        ),
+        x=labels, y=counts, marker_color=colors, text=[f"{c:,}" if c else "" for c in counts], textposition="outside",
+        hovertemplate="%{x}: %{y:,} page(s)<extra></extra>", cliponaxis=False,
     ))
-    axis = {"title": "saturation % (next 7 days)", "rangemode": "tozero", "gridcolor": "#eaeef2"}
-    for level, pct in (("WARNING", 60), ("CRITICAL", 80)):
-        line = {"line_dash": "dash", "line_color": LEVEL_COLORS[level], "annotation_text": f"{pct}%"}
-        if many:
-            figure.add_hline(y=pct, annotation_position="right", **line)
-        else:
-            figure.add_vline(x=pct, annotation_position="top", **line)
-    if many:
-        figure.update_layout(
-            height=420, margin={"l": 60, "r": 40, "t": 20, "b": 110}, plot_bgcolor="#fff", showlegend=False, bargap=0.15,
-            yaxis=axis, xaxis={"title": f"{len(shown)} pages, most saturated first", "tickangle": -60, "tickfont": {"size": 9}},
-        )
-    else:
-        figure.update_layout(
-            height=max(260, 22 * len(shown) + 80), margin={"l": 140, "r": 40, "t": 24, "b": 40}, plot_bgcolor="#fff",
-            xaxis=axis, showlegend=False,
-        )
+    figure.update_layout(
+        height=300, margin={"l": 50, "r": 10, "t": 20, "b": 60}, plot_bgcolor="#fff", showlegend=False, bargap=0.1,
+        xaxis={"title": "saturation, next 7 days", "type": "category", "tickangle": -45},
+        yaxis={"title": "pages", "rangemode": "tozero", "gridcolor": "#eaeef2"},
+    )
     return _figure_html(figure, "chart-saturation")
 
 
-def _scorecard_table(health: HealthReport) -> str:
-    rows = []
-    for check in health.checks:
-        name = str(check.get("check_name"))
-        rows.append(
-            "<tr>"
-            f"<td><b>{_esc(name)}</b></td>"
-            f"<td>{_pill(str(check.get('status')))}</td>"
-            f'<td class="num">{_esc(format_observed(name, check.get("observed_value")))}</td>'
-            f"<td>{_esc(check.get('detail'))}</td>"
-            f'<td class="small">{_esc(check.get("threshold"))}</td>'
-            "</tr>"
-        )
-    head = "<tr><th>check</th><th>status</th><th>observed</th><th>detail</th><th>levels</th></tr>"
-    return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+def _verdict(health: HealthReport, daily: Mapping[str, Any] | None, errors: Sequence[Mapping[str, Any]],
+             alerts: Sequence[Mapping[str, Any]]) -> str:
+    """The header's one sentence: the latest daily run, its page failures, the open alerts."""
+    parts = []
+    if daily is None:
+        parts.append("No daily automation run in the last 7 days.")
+    else:
+        failed = int(daily.get("creators_failed") or 0)
+        parts.append(f"Daily automation {daily['job_status']} for {daily['execution_date']}"
+                     + (f": {failed:,} page(s) failed validation." if failed else "."))
+    critical = sum(1 for a in alerts if a.get("alert_level") == "CRITICAL")
+    parts.append(f"{len(alerts):,} open alert(s)" + (f", {critical:,} CRITICAL." if critical else "."))
+    failing = [str(c.get("check_name")) for c in health.checks if c.get("status") in ("FAIL", "WARN")]
+    parts.append(f"Checks not passing: {', '.join(failing)}." if failing else "Every check passes.")
+    del errors
+    return " ".join(parts)
 
 
-def _fold(pages: int, content: str) -> str:
-    """Wrap a long per-page table in a closed <details> when there are many pages."""
-    if pages <= MANY_PAGES:
-        return content
-    return f'<details><summary class="small">{pages} pages: show the table</summary>{content}</details>'
+def render_html(health: HealthReport, results: Mapping[str, Mapping[str, Any]], generated_at: dt.datetime,
+                settings: Mapping[str, Any] | None = None, elementary_report: str | None = None) -> str:
+    """The whole page as one string, from the Jinja2 template eros/templates/report.html.j2
+    (autoescaped; plotly.js inlined once, so the file opens with no network).
 
-
-def _top_captions(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    out = []
-    for row in rows:
-        if int(row.get("caption_rank") or 0) <= TOP_CAPTIONS_SHOWN:
-            text = str(row.get("caption_text") or "")
-            out.append({**row, "caption_text": text if len(text) <= 90 else text[:87] + "..."})
-    return out
-
-
-def render_html(health: HealthReport, results: Mapping[str, Mapping[str, Any]], generated_at: dt.datetime) -> str:
-    """The whole page as one string (plotly.js inlined)."""
+    Args:
+        health: the scorecard run.
+        results: :func:`read_sections`' result.
+        generated_at: when the page is written (UTC).
+        settings: dbt vars (saturation thresholds and horizon); defaults of dbt_project.yml otherwise.
+        elementary_report: link to Elementary's report (relative to the page), when one exists.
+    """
+    from markupsafe import Markup
     from plotly.offline import get_plotlyjs
 
+    settings = settings or {}
+
+    def section(name: str) -> dict[str, Any]:
+        found = results.get(name) or {}
+        return {"rows": list(found.get("rows") or []), "missing": list(found.get("missing") or [])}
+
     def rows(name: str) -> list[dict[str, Any]]:
-        return list((results.get(name) or {}).get("rows") or [])
+        return list(section(name).get("rows") or [])
 
-    def missing(name: str) -> str:
-        """A note when the section's tables are not built yet (a job never ran), else ''."""
-        tables = (results.get(name) or {}).get("missing") or []
-        return f'<p class="empty">Not available yet: {_esc(", ".join(tables))} not built (a job has not run yet).</p>' if tables else ""
-
+    runs = rows("latest_runs")
+    latest = [r for r in runs if r.get("latest")]
+    daily = next((r for r in latest if r.get("job_name") == "daily_automation"), None)
+    errors = rows("page_errors")
+    reasons: dict[str, int] = {}
+    for error in errors:
+        reasons[error["reason"]] = reasons.get(error["reason"], 0) + 1
+    alerts = rows("health_open_alerts")
     trends = rows("health_job_duration_trends")
-    top_captions = _top_captions(rows("health_top_captions_by_page"))
-    other_jobs = [r for r in trends if r.get("job_name") != "daily_automation"]
-    counts = {s: sum(1 for c in health.checks if c.get("status") == s) for s in ("PASS", "WARN", "FAIL")}
-    sections = [
-        f"""<section id="scorecard"><h2>Scorecard</h2>
-<p class="note">{counts['PASS']} PASS, {counts['WARN']} WARN, {counts['FAIL']} FAIL · as of {_esc(health.as_of)} UTC
-({_esc(health.execution_date)} in Los Angeles) · exit code of <code>eros health</code>: {STATUS_EXIT_CODES[health.status]}</p>
-{_scorecard_table(health)}</section>""",
-        f"""<section><h2>Daily automation: runs and durations, last 30 days</h2>
-<p class="note">One bar per LA day: average run duration, colored by the worst outcome of the day;
-black tick: the longest run. Target 2-5 min, 10 max.</p>
-{missing("health_job_duration_trends") or _duration_chart(trends, dt.date.fromisoformat(health.execution_date))}
-<details><summary class="small">Other jobs ({len(other_jobs)} job-days)</summary>
-{_table([("job_name", "job"), ("run_date_la", "LA date"), ("runs", "runs"), ("succeeded", "ok"), ("failed", "failed"),
-         ("avg_duration_seconds", "avg s"), ("max_duration_seconds", "max s")], other_jobs, "No other job ran.")}
-</details></section>""",
-        f"""<div class="grid"><section><h2>Schedule queue, last 3 LA days</h2>
-<p class="note">Rows of schedule_generation_queue by execution date and status; age of the oldest row.</p>
-{missing("health_queue_status") or _table(
-    [("execution_date", "execution date"), ("status", "status"), ("queue_rows", "rows"), ("oldest_age_hours", "oldest (h)")],
-    rows("health_queue_status"), "Nothing queued in the last 3 days.")}</section>
-<section><h2>Open alerts</h2>
-<p class="note">Unacknowledged alerts of the last 7 days, CRITICAL first.</p>
-{missing("health_open_alerts") or _table([("alert_level", "level"), ("alert_source", "source"), ("alert_time", "raised (UTC)"),
-                                         ("age_hours", "age (h)"), ("alert_message", "message")], rows("health_open_alerts"),
-                                        "No open alert.", pills=("alert_level",))}</section></div>""",
-        f"""<section><h2>Saturation per page</h2>
-<p class="note">Active locks scheduled in the next 7 days / (daily send cap x 7). Pages below 80% are queued for scheduling;
-above 60% WARNING, above 80% CRITICAL (health check 4).</p>
-{missing("health_active_locks_saturation") or _saturation_chart(rows("health_active_locks_saturation"))}</section>""",
-        f"""<section><h2>Top captions per page</h2>
-<p class="note">The {TOP_CAPTIONS_SHOWN} captions per page with the highest Wilson lower bound in caption_bandit_stats.</p>
-{missing("health_top_captions_by_page") or _fold(len({r.get("page_name") for r in top_captions}), _table(
-    [("page_name", "page"), ("caption_rank", "#"), ("caption_id", "caption"), ("caption_text", "text"),
-     ("total_observations", "obs"), ("total_revenue", "revenue $"), ("confidence_lower_bound", "lower bound")],
-    top_captions, "caption_bandit_stats is empty: caption performance has not run."))}</section>""",
-    ]
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="icon" href="data:,">
-<title>eros health report · {_esc(health.status)} · {_esc(health.as_of)} UTC</title>
-<style>{CSS}</style>
-<script>{get_plotlyjs()}</script>
-</head><body>
-<header><h1>eros health report</h1>{_pill(health.status, big=True)}
-<span class="meta">target {_esc(health.target)} · checked {_esc(health.as_of)} UTC ·
-generated {_esc(generated_at.strftime('%Y-%m-%d %H:%M:%S'))} UTC</span></header>
-<main>{''.join(sections)}</main>
-</body></html>
-"""
+    warning = float(settings.get("health_saturation_warning_pct", 60))
+    critical = float(settings.get("health_saturation_critical_pct", 80))
+    saturation_rows = rows("health_active_locks_saturation")
+    levels = {level: 0 for level in ("CRITICAL", "WARNING", "OK", "NO_CAP")}
+    for row in saturation_rows:
+        levels[str(row.get("saturation_level"))] = levels.get(str(row.get("saturation_level")), 0) + 1
+    capped = [r for r in saturation_rows if r.get("saturation_pct") is not None]
+    top_captions = [r for r in rows("health_top_captions_by_page") if int(r.get("caption_rank") or 0) <= TOP_CAPTIONS_SHOWN]
+    revenue: dict[str, float] = {}
+    for row in top_captions:
+        revenue[row["page_name"]] = revenue.get(row["page_name"], 0.0) + float(row.get("total_revenue") or 0.0)
+    best = sorted((r for r in top_captions if int(r.get("caption_rank") or 0) == 1),
+                  key=lambda r: (-revenue.get(r["page_name"], 0.0), r["page_name"]))[:TOP_PAGES]
+    checks = [{**c, "observed": format_observed(str(c.get("check_name")), c.get("observed_value"))} for c in health.checks]
+    learning = rows("caption_learning")
+    last_day = dt.date.fromisoformat(health.execution_date)
+    context = {
+        "health": health,
+        "generated_at": generated_at.strftime("%Y-%m-%d %H:%M:%S"),
+        "verdict": _verdict(health, daily, errors, alerts),
+        "counts": {s: sum(1 for c in health.checks if c.get("status") == s) for s in ("PASS", "WARN", "FAIL")},
+        "exit_code": STATUS_EXIT_CODES[health.status],
+        "sections": {name: section(name) for name in (*REPORT_ANALYSES, *EXTRA_SECTIONS)},
+        "latest_runs": latest,
+        "failed_runs": [r for r in runs if r.get("job_status") == "FAILED" and not r.get("latest")],
+        "daily_run": daily,
+        "page_errors": errors,
+        "page_errors_shown": PAGE_ERRORS_SHOWN,
+        "reasons": sorted(reasons.items(), key=lambda item: (-item[1], item[0])),
+        "alerts": alerts,
+        "queue": rows("health_queue_status"),
+        "saturation": {
+            "pages": len(saturation_rows), "levels": levels, "warning": warning, "critical": critical,
+            "queue_below": float(settings.get("saturation_queue_threshold_pct", 80)),
+            "horizon": int(settings.get("saturation_horizon_days", 7)),
+            "over_100": sum(1 for r in capped if float(r["saturation_pct"]) > 100),
+            "offenders": capped[:TOP_OFFENDERS],
+        },
+        "saturation_chart": Markup(_saturation_chart(capped, warning, critical)),
+        "learning": learning[0] if learning else None,
+        "top_pages": best,
+        "top_shown": TOP_CAPTIONS_SHOWN,
+        "top_captions": [{**r, "caption_text": _cut(r.get("caption_text"), 120)} for r in top_captions],
+        "top_caption_pages": len({r["page_name"] for r in top_captions}),
+        "checks": checks,
+        "duration_chart": Markup("" if section("health_job_duration_trends").get("missing") else _duration_chart(trends, last_day)),
+        "other_jobs": [r for r in trends if r.get("job_name") != "daily_automation"],
+        "elementary_report": elementary_report,
+        "plotly_js": Markup(get_plotlyjs()),
+    }
+    return str(_environment().get_template("report.html.j2").render(**context))
+
+
+def _cut(text: Any, limit: int) -> str:
+    value = "" if text is None else str(text)
+    return value if len(value) <= limit else value[: limit - 1] + "\u2026"

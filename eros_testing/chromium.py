@@ -1,53 +1,29 @@
-"""Render a local HTML file in headless Chromium and inspect it (tests of ``eros report``).
+"""Open local HTML files in the system's headless Chromium with Playwright (tests of
+``eros report`` and of Elementary's report).
 
-Chromium is driven through the Chrome DevTools Protocol over ``--remote-debugging-pipe``
-(JSON messages separated by NUL bytes on file descriptors 3 and 4), so no websocket
-library, driver or npm package is needed: only the Debian ``chromium`` package.
+Playwright (PyPI ``playwright``, a dev dependency) drives the Debian ``chromium`` package
+through ``executable_path``: no browser download (``playwright install`` is never needed;
+``make chromium`` installs the Debian package when it is missing).
 
-:func:`render_page` opens the file with no network access expected, waits for the load
-event and for the page's own rendering to settle, and returns the console errors, uncaught
-exceptions, every requested URL, the result of a JavaScript probe and a full-page PNG.
+One :class:`Browser` per test module (start-up costs seconds); each :meth:`Browser.open`
+gets a fresh context at the asked viewport, in which every network request other than
+the file itself is aborted and recorded, and console errors and uncaught exceptions are
+collected.
 """
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import json
-import os
 import shutil
-import subprocess
-import sys
-import tempfile
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-default-apps",
-    "--disable-extensions",
-    "--no-first-run",
-    "--no-default-browser-check",
-    "--hide-scrollbars",
-    "--mute-audio",
-    "--remote-debugging-pipe",
-)
-
-
-_TRAMPOLINE = (
-    "import fcntl, os, sys\n"
-    "ends = [fcntl.fcntl(int(fd), fcntl.F_DUPFD, 10) for fd in sys.argv[1:3]]\n"
-    "os.dup2(ends[0], 3)\n"
-    "os.dup2(ends[1], 4)\n"
-    "os.execv(sys.argv[3], sys.argv[3:])\n"
-)
+# --no-sandbox: the tests may run as root in a container, where Chromium's sandbox cannot start
+CHROMIUM_ARGS = ("--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-default-apps", "--disable-extensions", "--no-first-run", "--mute-audio")
 
 
 class ChromiumError(RuntimeError):
@@ -55,7 +31,7 @@ class ChromiumError(RuntimeError):
 
 
 def find_chromium() -> str | None:
-    """Path of a Chromium executable on PATH, or None."""
+    """Path of a system Chromium executable on PATH, or None."""
     for name in CHROMIUM_CANDIDATES:
         found = shutil.which(name)
         if found:
@@ -64,16 +40,95 @@ def find_chromium() -> str | None:
 
 
 @dataclasses.dataclass
-class RenderedPage:
-    """What the browser saw.
+class OpenedPage:
+    """A file open in the browser, and what the browser saw while loading it.
 
     Attributes:
+        page: the Playwright page (``page.locator(...)``, ``page.screenshot(...)``...).
         console_errors: console messages of level error (console.error, failed loads).
         exceptions: uncaught JavaScript exceptions.
-        requested_urls: every URL the page requested (the file itself included).
-        probe: value returned by the JavaScript probe expression.
-        screenshot_png: full-page screenshot.
+        requested_urls: every URL the page requested (the file itself included), in order.
+        blocked_urls: requests that were aborted (anything but the file itself).
     """
+
+    page: Any
+    console_errors: list[str]
+    exceptions: list[str]
+    requested_urls: list[str]
+    blocked_urls: list[str]
+
+    def screenshot(self, path: Path) -> bytes:
+        """Full-page PNG, written to ``path`` (parent folders created); returns its bytes."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return bytes(self.page.screenshot(path=str(path), full_page=True))
+
+
+class Browser:
+    """One headless system Chromium driven by Playwright (use as a context manager)."""
+
+    def __init__(self, executable: str | None = None, timeout_seconds: float = 60) -> None:
+        self.executable = executable or find_chromium()
+        if self.executable is None:
+            raise ChromiumError("chromium is not installed (Debian package `chromium`; `make chromium` installs it)")
+        self.timeout_ms = timeout_seconds * 1000
+        self._playwright: Any = None
+        self._browser: Any = None
+
+    def __enter__(self) -> Browser:
+        from playwright.sync_api import Error, sync_playwright
+
+        self._playwright = sync_playwright().start()
+        try:
+            self._browser = self._playwright.chromium.launch(executable_path=self.executable, args=list(CHROMIUM_ARGS),
+                                                             headless=True, timeout=self.timeout_ms)
+        except Error as exc:
+            self._playwright.stop()
+            raise ChromiumError(f"could not start {self.executable}: {exc}") from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self._browser.close()
+        finally:
+            self._playwright.stop()
+
+    @contextmanager
+    def open(self, html_path: Path, *, width: int = 1400, height: int = 900, settle_seconds: float = 0.5) -> Iterator[OpenedPage]:
+        """Open ``html_path`` in a fresh context (viewport ``width`` x ``height`` CSS
+        pixels), wait for the load event and ``settle_seconds`` for scripts to draw.
+        Every request but the file itself is aborted (and listed in ``blocked_urls``)."""
+        url = html_path.resolve().as_uri()
+        context = self._browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1,
+                                            service_workers="block")
+        context.set_default_timeout(self.timeout_ms)
+        opened = OpenedPage(page=None, console_errors=[], exceptions=[], requested_urls=[], blocked_urls=[])
+
+        def guard(route: Any) -> None:
+            if route.request.url == url:
+                route.continue_()
+            else:
+                opened.blocked_urls.append(route.request.url)
+                route.abort()
+
+        context.route("**/*", guard)
+        page = context.new_page()
+        opened.page = page
+        page.on("request", lambda request: opened.requested_urls.append(request.url))
+        page.on("console", lambda message: opened.console_errors.append(f"{message.text} {message.location.get('url', '')}".strip())
+                if message.type in ("error", "assert") else None)
+        page.on("pageerror", lambda error: opened.exceptions.append(str(error)))
+        try:
+            page.goto(url, wait_until="load")
+            page.wait_for_timeout(settle_seconds * 1000)
+            yield opened
+        finally:
+            context.close()
+
+
+@dataclasses.dataclass
+class RenderedPage:
+    """What :func:`render_page` saw: console errors, exceptions, requested URLs, the value
+    of the JavaScript probe and a full-page screenshot (PNG)."""
 
     console_errors: list[str]
     exceptions: list[str]
@@ -82,143 +137,17 @@ class RenderedPage:
     screenshot_png: bytes
 
 
-class _Pipe:
-    """CDP over the two pipes: send commands, read responses and events."""
-
-    def __init__(self, process: subprocess.Popen[bytes], to_browser: int, from_browser: int) -> None:
-        self.process = process
-        self.to_browser = to_browser
-        self.from_browser = from_browser
-        self.buffer = b""
-        self.next_id = 0
-        self.events: list[dict[str, Any]] = []
-
-    def _read_message(self, deadline: float) -> dict[str, Any]:
-        while b"\0" not in self.buffer:
-            if time.monotonic() > deadline:
-                raise ChromiumError("Chromium did not answer in time")
-            if self.process.poll() is not None:
-                raise ChromiumError(f"Chromium exited with code {self.process.returncode}")
-            chunk = os.read(self.from_browser, 1 << 20)
-            if not chunk:
-                raise ChromiumError("Chromium closed the DevTools pipe")
-            self.buffer += chunk
-        raw, self.buffer = self.buffer.split(b"\0", 1)
-        return json.loads(raw)
-
-    def call(self, method: str, params: dict[str, Any] | None = None, session: str | None = None, timeout: float = 30) -> dict[str, Any]:
-        self.next_id += 1
-        message: dict[str, Any] = {"id": self.next_id, "method": method, "params": params or {}}
-        if session:
-            message["sessionId"] = session
-        os.write(self.to_browser, json.dumps(message).encode() + b"\0")
-        deadline = time.monotonic() + timeout
-        while True:
-            reply = self._read_message(deadline)
-            if reply.get("id") == self.next_id:
-                if "error" in reply:
-                    raise ChromiumError(f"{method}: {reply['error']}")
-                return dict(reply.get("result") or {})
-            self.events.append(reply)
-
-    def wait_for(self, method: str, timeout: float) -> dict[str, Any]:
-        for event in self.events:
-            if event.get("method") == method:
-                return event
-        deadline = time.monotonic() + timeout
-        while True:
-            event = self._read_message(deadline)
-            self.events.append(event)
-            if event.get("method") == method:
-                return event
-
-
 def render_page(html_path: Path, probe_js: str, *, width: int = 1400, height: int = 900, settle_seconds: float = 1.5,
                 timeout: float = 60) -> RenderedPage:
-    """Open ``html_path`` in a fresh headless Chromium profile and inspect it.
-
-    Args:
-        html_path: the HTML file.
-        probe_js: a JavaScript expression evaluated after load (its value must be JSON).
-        width, height: viewport in CSS pixels (the screenshot covers the whole page).
-        settle_seconds: extra time after the load event for scripts to draw.
-        timeout: limit for each step.
+    """Open ``html_path`` once in its own browser, evaluate ``probe_js`` (an expression,
+    awaited when it is a promise; its value must be JSON) and take a full-page screenshot.
 
     Raises:
-        ChromiumError: Chromium missing, crashed or too slow.
+        ChromiumError: Chromium missing or could not start.
     """
-    executable = find_chromium()
-    if executable is None:
-        raise ChromiumError("chromium is not installed (Debian package `chromium`; `make chromium` installs it)")
-    with tempfile.TemporaryDirectory(prefix="eros-chromium-") as profile:
-        to_browser_read, to_browser_write = os.pipe()
-        from_browser_read, from_browser_write = os.pipe()
-
-        # Chromium reads commands on fd 3 and writes replies on fd 4. A tiny Python trampoline
-        # moves the pipe ends there and execs the browser (a shell cannot: dash refuses fd
-        # numbers above 9; preexec_fn cannot: close_fds runs after it).
-        command = [executable, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}", "about:blank"]
-        process = subprocess.Popen(
-            [sys.executable, "-c", _TRAMPOLINE, str(to_browser_read), str(from_browser_write), *command],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            pass_fds=(to_browser_read, from_browser_write),
-        )
-        os.close(to_browser_read)
-        os.close(from_browser_write)
-        pipe = _Pipe(process, to_browser_write, from_browser_read)
-        try:
-            target = pipe.call("Target.createTarget", {"url": "about:blank"}, timeout=timeout)
-            session = pipe.call("Target.attachToTarget", {"targetId": target["targetId"], "flatten": True}, timeout=timeout)["sessionId"]
-            for domain in ("Page", "Runtime", "Log", "Network"):
-                pipe.call(f"{domain}.enable", session=session, timeout=timeout)
-            pipe.call("Emulation.setDeviceMetricsOverride",
-                      {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}, session=session, timeout=timeout)
-            pipe.events.clear()
-            pipe.call("Page.navigate", {"url": html_path.resolve().as_uri()}, session=session, timeout=timeout)
-            pipe.wait_for("Page.loadEventFired", timeout)
-            time.sleep(settle_seconds)
-            probe = pipe.call("Runtime.evaluate", {"expression": probe_js, "returnByValue": True, "awaitPromise": True},
-                              session=session, timeout=timeout)
-            metrics = pipe.call("Page.getLayoutMetrics", session=session, timeout=timeout)
-            size = metrics.get("cssContentSize") or metrics.get("contentSize") or {"width": width, "height": height}
-            shot = pipe.call("Page.captureScreenshot", {
-                "format": "png", "captureBeyondViewport": True,
-                "clip": {"x": 0, "y": 0, "width": width, "height": float(size["height"]), "scale": 1},
-            }, session=session, timeout=timeout)
-        finally:
-            try:
-                pipe.call("Browser.close", timeout=5)
-            except ChromiumError:
-                pass
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            os.close(to_browser_write)
-            os.close(from_browser_read)
-    console_errors: list[str] = []
-    exceptions: list[str] = []
-    urls: list[str] = []
-    for event in pipe.events:
-        method, params = event.get("method"), event.get("params") or {}
-        if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
-            console_errors.append(" ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", [])))
-        elif method == "Log.entryAdded" and (params.get("entry") or {}).get("level") == "error":
-            entry = params["entry"]
-            console_errors.append(f"{entry.get('source')}: {entry.get('text')} {entry.get('url', '')}".strip())
-        elif method == "Runtime.exceptionThrown":
-            details = params.get("exceptionDetails") or {}
-            exceptions.append(str((details.get("exception") or {}).get("description") or details.get("text")))
-        elif method == "Network.requestWillBeSent":
-            urls.append(str((params.get("request") or {}).get("url")))
-    result = probe.get("result") or {}
-    if probe.get("exceptionDetails"):
-        exceptions.append(f"probe: {probe['exceptionDetails'].get('text')}")
-    return RenderedPage(
-        console_errors=console_errors,
-        exceptions=exceptions,
-        requested_urls=urls,
-        probe=result.get("value"),
-        screenshot_png=base64.b64decode(shot["data"]),
-    )
+    with Browser(timeout_seconds=timeout) as browser, browser.open(html_path, width=width, height=height,
+                                                                   settle_seconds=settle_seconds) as opened:
+        probe = opened.page.evaluate(probe_js)
+        shot = bytes(opened.page.screenshot(full_page=True))
+        return RenderedPage(console_errors=list(opened.console_errors), exceptions=list(opened.exceptions),
+                            requested_urls=list(opened.requested_urls), probe=probe, screenshot_png=shot)

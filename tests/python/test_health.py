@@ -1,7 +1,8 @@
 """Health monitoring (issue 6) through the CLI on DuckDB: the scorecard and the health data
 tests flip PASS -> WARN -> FAIL on hand-made rows at their thresholds, `eros health` exit
 codes (Nagios: 0/1/2/3), every health analysis compiles and runs, and `eros report`
-renders in headless Chromium with no console error and drawn charts.
+renders in headless Chromium (Playwright) at 1400 and 390 px with no console error, no
+network request and drawn charts.
 
 One warehouse is built per module (generated data for today, the caption-performance and
 daily jobs, so every table exists with its real schema); each test works on a copy.
@@ -16,6 +17,7 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -436,6 +438,7 @@ CHART_PROBE = """(() => ({
     traces: (p._fullData || []).length,
     bars: p.querySelectorAll('.barlayer .point path').length,
     points: p.querySelectorAll('.scatterlayer .point').length,
+    bar_total: (p.data || []).filter(t => t.type === 'bar').reduce((sum, t) => sum + (t.y || []).reduce((a, b) => a + (b || 0), 0), 0),
   })),
   checks: document.querySelectorAll('#scorecard tbody tr').length,
   headings: Array.from(document.querySelectorAll('h2')).map(h => h.textContent),
@@ -459,18 +462,17 @@ def _history(db: Path, days: int = 29) -> None:
 
 
 @pytest.fixture(scope="module")
-def chromium() -> str:
-    from eros_testing.chromium import find_chromium
+def browser() -> Iterator[Any]:
+    """One system Chromium (Playwright) for the module's browser tests."""
+    from eros_testing.chromium import Browser, find_chromium
 
-    path = find_chromium()
-    if path is None:
+    if find_chromium() is None:
         pytest.fail("chromium is not installed: `make chromium` (Debian package chromium) installs it", pytrace=False)
-    return path
+    with Browser() as opened:
+        yield opened
 
 
-def test_report_renders_offline_in_chromium(health_env: dict[str, str], tmp_path: Path, chromium: str) -> None:
-    from eros_testing.chromium import render_page
-
+def test_report_renders_offline_in_chromium(health_env: dict[str, str], tmp_path: Path, browser: Any) -> None:
     _history(Path(health_env["EROS_DUCKDB_PATH"]))
     out = tmp_path / "report" / "eros_report.html"
     proc = _eros(health_env, "report", "--out", str(out))
@@ -478,20 +480,28 @@ def test_report_renders_offline_in_chromium(health_env: dict[str, str], tmp_path
     html = out.read_text()
     assert "<script src" not in html and "https://" not in html.split("<script>")[0]
 
-    page = render_page(out, CHART_PROBE)
-    TEST_OUTPUT.mkdir(exist_ok=True)
-    (TEST_OUTPUT / "eros_report.png").write_bytes(page.screenshot_png)
-
-    assert page.console_errors == [] and page.exceptions == []
-    assert page.requested_urls == [out.resolve().as_uri()], "the report must not fetch anything"
-    plots = {p["id"]: p for p in page.probe["plots"]}
-    durations, saturation = plots["chart-daily-durations"], plots["chart-saturation"]
-    assert durations["bars"] == 30 and durations["points"] == 30  # 29 days of history + today
     with duckdb.connect(health_env["EROS_DUCKDB_PATH"], read_only=True) as con:
         pages_with_cap = con.execute("select count(distinct page_name) from eros.page_daily_analysis where daily_send_cap > 0").fetchone()[0]
-    assert saturation["bars"] == pages_with_cap > 0
-    assert page.probe["checks"] == len(CHECKS)
-    assert page.screenshot_png[:8] == b"\x89PNG\r\n\x1a\n" and len(page.screenshot_png) > 50_000
+        stats_pages = con.execute("select count(distinct page_name) from eros.caption_bandit_stats").fetchone()[0]
+    for width in (1400, 390):
+        with browser.open(out, width=width, settle_seconds=1.0) as opened:
+            shot = opened.screenshot(TEST_OUTPUT / f"eros_report_{width}.png")
+            probe = opened.page.evaluate(CHART_PROBE)
+            assert opened.console_errors == [] and opened.exceptions == []
+            assert opened.requested_urls == [out.resolve().as_uri()] and opened.blocked_urls == [], "the report must not fetch anything"
+            plots = {p["id"]: p for p in probe["plots"]}
+            durations, saturation = plots["chart-daily-durations"], plots["chart-saturation"]
+            assert durations["bars"] == 30 and durations["points"] == 30  # 29 days of history + today
+            # the saturation histogram counts every page with a send cap once
+            assert saturation["bar_total"] == pages_with_cap > 0 and 1 <= saturation["bars"] <= 20
+            assert probe["checks"] == len(CHECKS)
+            assert shot[:8] == b"\x89PNG\r\n\x1a\n" and len(shot) > 50_000
+            # the latest run of each job, and the sections an on-call person reads first
+            runs = opened.page.inner_text("#latest-runs")
+            assert "daily_automation" in runs and "caption_performance" in runs
+            assert opened.page.locator("#top-captions tbody tr").count() == min(10, stats_pages)
+            assert "captions explored" in opened.page.inner_text("#learning-cards")
+            assert opened.page.evaluate("document.documentElement.scrollWidth") <= width
 
 
 def test_default_as_of_is_never_before_now() -> None:

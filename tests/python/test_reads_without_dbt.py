@@ -85,6 +85,23 @@ def test_report_sections_match_the_health_analyses(ran_jobs: dict[str, str], mon
         # one clock: the jobs ran with --as-of, so their rows carry that instant and fall in the window of the job's day
         assert sections["health_queue_status"]["rows"]
         assert {r["job_name"] for r in sections["health_job_duration_trends"]["rows"]} >= {"daily_automation", "caption_performance"}
+        # the report's caption-learning line (no analysis of its own): on the execution date the
+        # attribution window holds the generated PPV messages
+        learning = sections["caption_learning"]["rows"][0]
+        assert learning["pages"] > 0 and learning["captions_observed"] > 0 and learning["recommendations"] > 0
+        assert learning["ppv_messages"] > 0 and 0 < learning["attributed_pct"] <= 100
+        assert learning["ppv_messages"] == learning["attributed_by_caption_id"] + learning["attributed_by_text"] + learning["unmatched_messages"]
+        # what failed and why: the page errors of the latest daily run (the generated invalid page);
+        # judged here, in the 7 days of runs the report shows (the jobs' rows carry their --as-of instant)
+        with duckdb.connect(ran_jobs["EROS_DUCKDB_PATH"], read_only=True) as con:
+            job_id, failed = con.execute("select job_id, creators_failed from eros.etl_job_runs where job_name = 'daily_automation' "
+                                         "order by job_start_time desc limit 1").fetchone()
+            pages = [r[0] for r in con.execute("select page_name from eros.creator_processing_errors where job_id = ? order by page_name",
+                                               [job_id]).fetchall()]
+        latest = {r["job_name"]: r for r in sections["latest_runs"]["rows"] if r["latest"]}
+        assert latest["daily_automation"]["job_id"] == job_id and latest["daily_automation"]["creators_failed"] == failed
+        assert [r["page_name"] for r in sections["page_errors"]["rows"]] == pages and len(pages) == failed >= 1
+        assert all(r["reason"] != "UNKNOWN" for r in sections["page_errors"]["rows"])
     else:
         # months after the replayed instant: no run in the last 30 days, and the acknowledged alert is not open
         assert sections["health_job_duration_trends"]["rows"] == []

@@ -257,7 +257,7 @@ pooled_top as (
 
     select text_key
     from pooled_ranked
-    order by pooled_value desc, text_key
+    order by pooled_value desc, text_key asc
     limit {{ pooled_top }}
 
 ),

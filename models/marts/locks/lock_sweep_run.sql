@@ -23,7 +23,10 @@ sweep_log as (
 
 job_runs as (
 
-    select job_id, job_status from {{ ref('etl_job_runs') }}
+    select
+        job_id,
+        job_status
+    from {{ ref('etl_job_runs') }}
     where job_id = '{{ eros_lock_sweep_job_ids().sweep_id }}'
 
 ),

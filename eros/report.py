@@ -33,6 +33,7 @@ from eros.dbt_invoke import DbtEvent
 from eros.errors import ErosRunError
 from eros.health import STATUS_EXIT_CODES, HealthReport, format_observed, now_utc_ceiled, run_health
 from eros.project import project_vars
+from eros.runs import read_page_errors
 from eros.warehouse import Warehouse, connect, naive_utc, timestamp_text
 
 # Sections the page shows, named after the health analyses they match (analyses/health/<name>.sql).
@@ -246,27 +247,15 @@ def _latest_runs(warehouse: Warehouse, now: dt.datetime) -> list[dict[str, Any]]
     return out
 
 
-def reason_code(error_message: str | None) -> str:
-    """The reason code of a page error: the text before the first ``:`` (``UNKNOWN`` when
-    there is none), e.g. QUARANTINE_RATE, INVALID_SETTINGS, ORPHAN_LOCKS."""
-    head, sep, _ = str(error_message or "").partition(":")
-    head = head.strip()
-    return head if sep and head and " " not in head else "UNKNOWN"
-
-
 def _page_errors(warehouse: Warehouse, runs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The page errors (creator_processing_errors) of the newest daily_automation run in
-    ``runs``, pages in name order, at most PAGE_ERRORS_SHOWN: ``[{page_name, reason,
-    error_message, execution_date, job_id}]``."""
+    """The page errors of the newest daily_automation run in ``runs``, at most
+    PAGE_ERRORS_SHOWN, read by :func:`eros.runs.read_page_errors` (the reads of ``eros
+    errors`` and the job summary: the same pages with the same reasons): ``[{page_name,
+    reason, error_message, execution_date, error_time, job_id}]``."""
     daily = next((r for r in runs if r["job_name"] == "daily_automation" and r["latest"]), None)
     if daily is None:
         return []
-    rows = warehouse.query(
-        f"select page_name, error_message, execution_date, job_id from {warehouse.table('creator_processing_errors')} "
-        f"where job_id = @job_id order by page_name limit {PAGE_ERRORS_SHOWN}",
-        {"job_id": daily["job_id"]},
-    )
-    return [{**r, "reason": reason_code(r["error_message"]), "execution_date": str(r["execution_date"])} for r in rows]
+    return read_page_errors(warehouse, str(daily["job_id"]), limit=PAGE_ERRORS_SHOWN)
 
 
 def _caption_learning(warehouse: Warehouse, today: dt.date, settings: Mapping[str, Any]) -> list[dict[str, Any]]:

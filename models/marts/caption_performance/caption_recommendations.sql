@@ -406,8 +406,8 @@ ranked as (
 
     select
         valued.*,
-        row_number() over (partition by valued.page_name order by valued.sampled_value desc, valued.caption_id) as sampled_rank,
-        row_number() over (partition by valued.page_name order by valued.expected_value desc, valued.caption_id) as expected_rank
+        row_number() over (partition by valued.page_name order by valued.sampled_value desc, valued.caption_id asc) as sampled_rank,
+        row_number() over (partition by valued.page_name order by valued.expected_value desc, valued.caption_id asc) as expected_rank
     from valued
 
 ),

@@ -55,8 +55,12 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends chromium; }
 
+# Parallel workers for make test (pytest-xdist; each test file, and the BigQuery tier as a
+# whole, runs on one worker: tests/conftest.py). TEST_WORKERS=1 runs in one process.
+TEST_WORKERS ?= 2
+
 test: $(STAMP) $(DEPS_STAMP) $(EDR_STAMP) $(BQEMU_STAMP) chromium
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(if $(filter-out 1,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadgroup) --durations=25
 
 lint: $(STAMP) $(DEPS_STAMP)
 	$(BIN)/ruff check eros tests

@@ -392,9 +392,11 @@ def report_command(out_path: Path | None, target: str | None, as_of_text: str | 
         result = write_report(project=project, target=target_name, out_path=destination, as_of=as_of, on_event=on_event,
                               duckdb_file=duckdb_path(project))
     console.stdout.print(
-        f"wrote {result.path} ({console.number(result.size_bytes / 1e6, fixed=True)} MB) in {console.seconds(result.duration_seconds)}; "
-        f"health {result.health.status} as of {result.health.as_of} UTC"
+        f"health {result.health.status} as of {result.health.as_of} UTC; report "
+        f"({console.number(result.size_bytes / 1e6, fixed=True)} MB) written in {console.seconds(result.duration_seconds)} to:"
     )
+    # the path on a line of its own, never wrapped: it is copied as a whole
+    console.stdout.print(str(result.path), highlight=False, markup=False, soft_wrap=True)
 
 
 @main.command(name="errors")
@@ -525,7 +527,9 @@ def monitoring_report(out: Path, days_back: int | None, target: str | None) -> N
     from eros import monitoring
 
     monitoring.report(project_dir(), target, out, days_back=days_back)
-    console.stdout.print(f"Elementary report written to {out}", highlight=False, markup=False, soft_wrap=True)
+    # the path on a line of its own, never wrapped: it is copied as a whole
+    console.stdout.print("Elementary report written to:", highlight=False, markup=False)
+    console.stdout.print(str(out), highlight=False, markup=False, soft_wrap=True)
 
 
 @monitoring_group.command(name="alerts")

@@ -1,7 +1,7 @@
 """Shared fixtures: an isolated warehouse per test and the eros CLI as a subprocess.
 
-Every test gets its own DuckDB file (EROS_DUCKDB_PATH) and the session its own dbt
-target/log folders (DBT_TARGET_PATH / DBT_LOG_PATH), so tests never touch the demo
+Every test gets an empty DuckDB warehouse (EROS_DUCKDB_PATH, one path per test process,
+emptied before each test) and the session its own dbt target/log folders (DBT_TARGET_PATH / DBT_LOG_PATH), so tests never touch the demo
 warehouse and concurrent sessions do not share dbt's partial-parse state.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -30,9 +31,14 @@ def dbt_state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def eros_env(tmp_path: Path, dbt_state_dir: Path) -> dict[str, str]:
     """Environment for CLI subprocesses: private warehouse, private dbt target path."""
     env = dict(os.environ)
-    # the folder exists, as a user's would: eros creates no warehouse folder but the default one (issue 13)
-    (tmp_path / "warehouse").mkdir(exist_ok=True)
-    env["EROS_DUCKDB_PATH"] = str(tmp_path / "warehouse" / "test.duckdb")
+    # One warehouse path per test process, emptied before each test: eros keys dbt's saved
+    # parse state on the connection settings (eros/dbt_invoke.py parse_key), so a new path per
+    # test would make every test's first dbt command parse the whole project again. The folder
+    # exists, as a user's would: eros creates no warehouse folder but the default one (issue 13).
+    folder = dbt_state_dir / "warehouse"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    env["EROS_DUCKDB_PATH"] = str(folder / "test.duckdb")
     env["DBT_TARGET_PATH"] = str(dbt_state_dir / "target")
     env["DBT_LOG_PATH"] = str(dbt_state_dir / "logs")
     env["EROS_TARGET"] = "local"

@@ -47,7 +47,7 @@ DEFAULT_MIN_FREE_MB = 100
 RESERVED_VARS = {"execution_date": "--date", "as_of_timestamp": "--as-of"}
 # vars the project's macros read that dbt_project.yml leaves undeclared (set by eros or by
 # tests): accepted by --var besides the declared ones.
-UNDECLARED_KNOWN_VARS = ("eros_elementary_enabled", "eros_evaluate_alerts", "eros_job", "future_scan_days")
+UNDECLARED_KNOWN_VARS = ("eros_elementary_enabled", "eros_evaluate_alerts", "eros_job")
 # How far after today (LA) a --date / --as-of may be without --allow-future.
 MAX_FUTURE_DAYS = 1
 DUCKDB_MAGIC = b"DUCK"

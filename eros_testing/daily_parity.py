@@ -77,8 +77,19 @@ COMPARED_TABLES: dict[str, dict[str, Sequence[str]]] = {
         "key": ("execution_date", "page_name"),
     },
     "mass_messages_quarantine": {
-        "columns": ("quarantine_key", "row_id", "row_copy_number", "page_name", "sending_time", "quarantine_reason"),
+        "columns": ("quarantine_key", "row_id", "row_copy_number", "page_name", "page_name_raw", "sending_time",
+                    "quarantine_reason"),
         "key": ("quarantine_key",),
+    },
+    # issue 13: bad reference rows and non-canonical handles (ParityScenario.plant_bad_rows)
+    "reference_data_quarantine": {
+        "columns": ("quarantine_key", "source_table", "record_key", "record_copy_number", "page_name", "caption_id",
+                    "caption_text", "quarantine_reason"),
+        "key": ("quarantine_key",),
+    },
+    "page_handle_variants": {
+        "columns": ("source_table", "page_name", "page_name_raw", "source_rows"),
+        "key": ("source_table", "page_name_raw"),
     },
     # the lock sweep that ends the daily job (issue 5)
     "lock_sweep_log": {
@@ -90,7 +101,8 @@ COMPARED_TABLES: dict[str, dict[str, Sequence[str]]] = {
     "active_caption_assignments": {
         "columns": ("assignment_key", "page_name", "caption_id", "scheduled_send_date", "is_active", "assigned_at",
                     "deactivated_at", "deactivation_reason"),
-        "key": ("assignment_key",),
+        # assigned_at too: plant_bad_rows adds a second row under one assignment_key
+        "key": ("assignment_key", "assigned_at"),
         "source": ("yes",),
     },
 }
@@ -154,6 +166,7 @@ class ParityScenario:
         emulator: the running emulator.
         manifest: what the generator planted.
         job_ids: job ids of each engine's runs, in run order.
+        bad_rows: the rows :meth:`plant_bad_rows` planted, with their expected reason code.
     """
 
     name: str
@@ -161,6 +174,7 @@ class ParityScenario:
     emulator: BigQueryEmulator
     manifest: GenerationManifest
     job_ids: dict[str, list[str]] = dataclasses.field(default_factory=lambda: {"duckdb": [], "bigquery": []})
+    bad_rows: dict[str, str | None] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def create(cls, root: Path, emulator: BigQueryEmulator, *, name: str, config: GenerationConfig) -> ParityScenario:
@@ -228,6 +242,59 @@ class ParityScenario:
                 sweep_id = (outcome.get("counts") or {}).get("lock_sweep_job_id")
                 self.job_ids[engine].append(sweep_id or "")
         return ParityRun(duckdb=runs["duckdb"], bigquery=runs["bigquery"])
+
+    def plant_bad_rows(self, as_of: str) -> dict[str, str]:
+        """Insert the same few bad source rows (issue 13) into both engines: non-finite and
+        absurd numbers, a NULL and a far-future sending_time, a non-canonical handle, a
+        duplicated caption_id and a duplicated assignment_key. Returns {row_id or caption
+        text: expected reason code} (None: valid under the canonical handle)."""
+        page = next(p for p in self.manifest.pages if p not in self.manifest.invalid_pages + self.manifest.inactive_pages)
+        sent = (dt.datetime.fromisoformat(as_of).astimezone(dt.UTC).replace(tzinfo=None) - dt.timedelta(days=3))
+        expected: dict[str, str] = {}
+        for engine, float_type in (("duckdb", "double"), ("bigquery", "float64")):
+            def num(text: str, float_type: str = float_type) -> str:
+                return f"cast('{text}' as {float_type})"
+
+            def ts(moment: dt.datetime | None) -> str:
+                return "cast(null as timestamp)" if moment is None else f"cast('{moment:%Y-%m-%d %H:%M:%S}' as timestamp)"
+
+            rows = [
+                # row_id, page_name, sending_time, price, earnings, message_type, reason
+                ("pb-nan-earnings", page, ts(sent), num("10"), num("nan"), "PPV", "NON_FINITE_NUMBER"),
+                ("pb-inf-price", page, ts(sent), num("inf"), num("10"), "PPV", "NON_FINITE_NUMBER"),
+                ("pb-neg-inf-earnings", page, ts(sent), num("10"), num("-inf"), "PPV", "NON_FINITE_NUMBER"),
+                ("pb-null-time", page, ts(None), num("10"), num("10"), "PPV", "NULL_SENDING_TIME"),
+                ("pb-far-future", page, ts(dt.datetime(2200, 1, 1)), num("10"), num("10"), "PPV", "SENDING_TIME_BEYOND_SCAN"),
+                ("pb-absurd-price", page, ts(sent), num("10000000"), num("10"), "PPV", "PRICE_OUT_OF_RANGE"),
+                ("pb-handle", f"  {page.upper()} ", ts(sent), f"cast(null as {float_type})", num("0"), "Bump", None),
+            ]
+            values = ", ".join(
+                f"('{row_id}', '{handle}', 'parity bad row', {sent_at}, {price}, 100, 10, cast(null as {float_type}), "
+                f"{earnings}, '{mtype}', cast(null as {'int64' if engine == 'bigquery' else 'bigint'}))"
+                for row_id, handle, sent_at, price, earnings, mtype, _ in rows
+            )
+            self.execute(engine, f"insert into {self.table(engine, 'mass_messages', source=True)} (row_id, page_name, message, "
+                                 "sending_time, price, sent_count, viewed_count, purchased_count, earnings, message_type, "
+                                 f"caption_id) values {values}")
+            expected.update({row[0]: row[6] for row in rows})
+            bank = self.table(engine, "caption_bank", source=True)
+            (caption,) = self.query(engine, f"select caption_id, content_category, price_tier, usage_status from {bank} "
+                                            "order by caption_id limit 1")
+            self.execute(engine, f"insert into {bank} (caption_id, caption_text, content_category, price_tier, has_urgency, "
+                                 f"usage_status, created_at, updated_at) values ({caption['caption_id']}, 'parity duplicate caption', "
+                                 f"'{caption['content_category']}', '{caption['price_tier']}', false, '{caption['usage_status']}', "
+                                 "cast('2020-01-01 00:00:00' as timestamp), cast('2020-01-01 00:00:00' as timestamp))")
+            expected["parity duplicate caption"] = "DUPLICATE_CAPTION_ID"
+            locks = self.table(engine, "active_caption_assignments", source=True)
+            (lock,) = self.query(engine, f"select assignment_key, page_name, caption_id from {locks} order by assignment_key limit 1")
+            self.execute(engine, f"insert into {locks} (assignment_key, page_name, caption_id, caption_text, assigned_date, "
+                                 "scheduled_send_date, scheduled_send_hour, price_tier, is_active, assigned_at) values "
+                                 f"('{lock['assignment_key']}', '{lock['page_name']}', {lock['caption_id']}, 'parity duplicate lock', "
+                                 "cast('2020-01-01' as date), cast('2020-01-02' as date), 9, 'mid', false, "
+                                 "cast('2020-01-01 00:00:00' as timestamp))")
+            expected["parity duplicate lock"] = "DUPLICATE_ASSIGNMENT_KEY"
+        self.bad_rows = expected
+        return expected
 
     def table(self, engine: str, name: str, *, source: bool = False) -> str:
         """Fully qualified name of a model table (or, with ``source``, a source table) on ``engine``."""

@@ -10,7 +10,8 @@ query the emulator received during a job run.
 A reference to the table passes when it is a FROM/JOIN source of a SELECT whose WHERE
 has, among its top-level AND conjuncts, a lower bound (``col >= c``, ``col > c``,
 ``c <= col``, ``col between c1 and c2``) and an upper bound (``col < c``, ``col <= c``,
-...) where ``col`` is the partition column of that reference (qualified with its alias,
+...), or ``col IS NULL`` (only the NULL partition: issue 13 reads it to quarantine those
+rows), where ``col`` is the partition column of that reference (qualified with its alias,
 or unqualified when the SELECT reads only that table) and ``c`` is a constant: literals,
 casts, typed literals and deterministic functions of literals (no column, no subquery,
 no parameter, no CURRENT_* function, no unknown function). Anything else is reported.
@@ -98,6 +99,10 @@ def _bounds(where: exp.Where, column: str, qualifiers: set[str], unqualified_ok:
         return _is_partition_column(node, column, qualifiers, unqualified_ok)
 
     for term in _conjuncts(where.this):
+        if isinstance(term, exp.Is) and is_col(term.this) and isinstance(term.expression, exp.Null):
+            # col IS NULL reads only the NULL partition
+            lower = upper = True
+            continue
         if isinstance(term, exp.Between) and is_col(term.this):
             if is_constant(term.args["low"]) and is_constant(term.args["high"]):
                 lower = upper = True

@@ -81,6 +81,12 @@
          'levels': {'warn': 0, 'window_minutes': 1440 * (var('health_recurring_failure_days') | int)},
          'when_null': 'PASS', 'missing': 'PASS', 'missing_value': 0,
          'threshold_text': 'WARN if any page failed validation ' ~ var('health_recurring_failure_count') ~ '+ times in {window_days} days'},
+        {'id': 'reference_data_quarantined', 'reads': 'reference_data_quarantine', 'unit': 'reference rows', 'direction': 'above', 'levels': 'rules', 'scorecard': false,
+         'when_null': 'PASS', 'missing': 'UNKNOWN',
+         'threshold_text': 'WARN > {warn} caption_bank / caption lock rows quarantined'},
+        {'id': 'non_canonical_page_handles', 'reads': 'page_handle_variants', 'unit': 'source rows', 'direction': 'above', 'levels': 'rules', 'scorecard': false,
+         'when_null': 'PASS', 'missing': 'UNKNOWN',
+         'threshold_text': 'WARN > {warn} source rows with a page_name that is not lowercase and trimmed'},
         {'id': 'unacknowledged_critical', 'reads': 'automation_alerts', 'unit': 'alerts', 'direction': 'above', 'levels': 'rules', 'scorecard': false,
          'when_null': 'PASS', 'missing': 'UNKNOWN',
          'threshold_text': 'FAIL if any CRITICAL alert is unacknowledged after {age} min'},
@@ -226,6 +232,8 @@
 {%- set stats = eros_health_relation('caption_bandit_stats') -%}
 {%- set attribution = eros_health_relation('caption_attribution_daily') -%}
 {%- set page_errors = eros_health_relation('creator_processing_errors') -%}
+{%- set reference_quarantine = eros_health_relation('reference_data_quarantine') -%}
+{%- set handle_variants = eros_health_relation('page_handle_variants') -%}
 {%- set locks = eros_health_source_relation('active_caption_assignments') -%}
 {%- set messages = eros_health_source_relation('mass_messages') -%}
 {%- set levels = eros_health_measure_levels(rules_relation) -%}
@@ -234,6 +242,7 @@
     'etl_job_runs': runs, 'automation_alerts': alerts, 'lock_sweep_log': sweeps,
     'caption_bandit_stats': stats, 'caption_attribution_daily': attribution,
     'creator_processing_errors': page_errors, 'active_caption_assignments': locks, 'mass_messages': messages,
+    'reference_data_quarantine': reference_quarantine, 'page_handle_variants': handle_variants,
 } -%}
 {%- set available = {} -%}
 {%- for spec in specs -%}
@@ -641,6 +650,59 @@ recurring_page_failures as (
         end as detail
     from page_failures
     where failures >= {{ failure_count }}
+
+),
+{% endif %}
+
+{% if reference_quarantine is not none %}
+reference_quarantine_counts as (
+
+    select
+        concat(source_table, ' ', quarantine_reason) as reason,
+        count(*) as quarantined_rows
+    from {{ reference_quarantine }}
+    group by source_table, quarantine_reason
+
+),
+
+reference_data_quarantined as (
+
+    select
+        'reference_data_quarantined' as measure_id,
+        cast(coalesce(sum(quarantined_rows), 0) as {{ float }}) as observed_value,
+        true as source_available,
+        cast(null as {{ string }}) as subject_id,
+        cast(null as {{ float }}) as subject_value,
+        case
+            when count(*) = 0 then 'no caption_bank or caption lock row quarantined'
+            else concat(
+                cast(sum(quarantined_rows) as {{ string }}), ' reference row(s) quarantined (reference_data_quarantine): ',
+                string_agg(concat(reason, ' ', cast(quarantined_rows as {{ string }})), ', ' order by reason)
+            )
+        end as detail
+    from reference_quarantine_counts
+
+),
+{% endif %}
+
+{% if handle_variants is not none %}
+non_canonical_page_handles as (
+
+    select
+        'non_canonical_page_handles' as measure_id,
+        cast(coalesce(sum(source_rows), 0) as {{ float }}) as observed_value,
+        true as source_available,
+        min(page_name) as subject_id,
+        cast(null as {{ float }}) as subject_value,
+        case
+            when count(*) = 0 then 'every source page_name is canonical (lowercase, trimmed)'
+            else concat(
+                cast(sum(source_rows) as {{ string }}), ' source row(s) under ', cast(count(*) as {{ string }}),
+                ' non-canonical handle(s) of ', cast(count(distinct page_name) as {{ string }}),
+                ' page(s), counted under the canonical handle (page_handle_variants)'
+            )
+        end as detail
+    from {{ handle_variants }}
 
 ),
 {% endif %}

@@ -62,9 +62,11 @@ def bq_emulator(bqemu_venv: Path, tmp_path_factory: pytest.TempPathFactory) -> I
 @pytest.fixture(scope="session")
 def parity_scenario(bq_emulator: BigQueryEmulator, tmp_path_factory: pytest.TempPathFactory) -> ParityScenario:
     """12 generated pages (45 days, 300 captions, 2 of them planted to fail validation)
-    loaded into DuckDB and the emulator."""
+    loaded into DuckDB and the emulator, plus a few bad rows of issue 13 on both."""
     config = GenerationConfig(pages=12, days=45, seed=7, execution_date=EXEC_DATE, captions=300, invalid_pages=2)
-    return ParityScenario.create(tmp_path_factory.mktemp("parity"), bq_emulator, name="parity", config=config)
+    scenario = ParityScenario.create(tmp_path_factory.mktemp("parity"), bq_emulator, name="parity", config=config)
+    scenario.plant_bad_rows(AS_OF)
+    return scenario
 
 
 @pytest.fixture(scope="session")

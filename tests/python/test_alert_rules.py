@@ -38,14 +38,16 @@ def _condition(result: dict, rule_id: str) -> dict:
     return next(c for c in result["conditions"] if c["rule_id"] == rule_id)
 
 
-def test_seed_ships_the_twelve_rules_with_info_disabled(alerting, warehouse):
+def test_seed_ships_the_fourteen_rules_with_info_disabled(alerting, warehouse):
     rules = warehouse("select rule_id, rule_type, level, cooldown_minutes, auto_resolve, enabled from eros.alert_rules order by rule_id")
-    assert len(rules) == 12
+    assert len(rules) == 14
     by_type = {}
     for rule_id, rule_type, level, _, _, enabled in rules:
         by_type.setdefault((rule_type, level), []).append((rule_id, enabled))
     assert len(by_type[("condition", "CRITICAL")]) == 4
-    assert len(by_type[("condition", "WARNING")]) == 5
+    # DOMAIN.md's 5 and the data-quality rules of issue 13
+    assert len(by_type[("condition", "WARNING")]) == 7
+    assert {"reference_data_quarantined", "non_canonical_page_handles"} <= {r for r, _ in by_type[("condition", "WARNING")]}
     assert by_type[("condition", "INFO")] == [("daily_automation_succeeded", False)]
     assert {r for r, _ in by_type[("escalation", "CRITICAL")] + by_type[("escalation", "WARNING")]} == {
         "escalate_unacknowledged_critical", "escalate_unacknowledged_warning"}

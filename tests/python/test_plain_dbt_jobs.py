@@ -330,7 +330,8 @@ def test_ops_table_contracts_and_shells_come_from_the_spec() -> None:
 
 # Relations the hooks read besides the ops tables: the daily summary (page_daily_analysis)
 # and what the alert rules evaluated at on-run-end read (macros/health/health_measures.sql).
-HOOK_END_READS = ("alert_rules", "page_daily_analysis", "caption_bandit_stats", "caption_attribution_daily")
+HOOK_END_READS = ("alert_rules", "page_daily_analysis", "caption_bandit_stats", "caption_attribution_daily",
+                  "reference_data_quarantine", "page_handle_variants")
 
 
 def test_hook_refs_are_declared_in_the_hook_text(eros_env: dict[str, str], tmp_path: Path) -> None:

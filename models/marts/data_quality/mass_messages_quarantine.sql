@@ -1,9 +1,11 @@
 {#-
   Mass messages that broke a validation rule, with the reason code. The raw table is
   never changed; this is where the rows the analysis does not use can be inspected.
-  Reason codes: NULL_ROW_ID, NULL_PAGE_NAME, DUPLICATE_ROW_ID, FUTURE_SENDING_TIME,
-  INVALID_MESSAGE_TYPE, NEGATIVE_EARNINGS, NEGATIVE_COUNT, VIEWED_GT_SENT,
-  PURCHASED_GT_VIEWED.
+  Reason codes (first failing rule wins, in this order; README "Row validation"):
+  NULL_ROW_ID, NULL_SENDING_TIME, NULL_PAGE_NAME, DUPLICATE_ROW_ID,
+  SENDING_TIME_BEYOND_SCAN, FUTURE_SENDING_TIME, INVALID_MESSAGE_TYPE, NON_FINITE_NUMBER,
+  NEGATIVE_EARNINGS, NEGATIVE_COUNT, PRICE_OUT_OF_RANGE, EARNINGS_OUT_OF_RANGE,
+  COUNT_OUT_OF_RANGE, VIEWED_GT_SENT, PURCHASED_GT_VIEWED.
 -#}
 {{ config(tags=['daily', 'caption_performance']) }}
 
@@ -22,6 +24,7 @@ final as (
         row_id,
         row_copy_number,
         page_name,
+        page_name_raw,
         sending_time,
         sending_date_la,
         message_type,

@@ -1,28 +1,32 @@
+-- Caption locks, one row per assignment_key (duplicates resolved and quarantined in
+-- base_scheduler__caption_assignments; see its rule). page_name is canonical.
 with
 
-source as (
+locks as (
 
-    select * from {{ source('scheduler', 'active_caption_assignments') }}
+    select * from {{ ref('base_scheduler__caption_assignments') }}
 
 ),
 
 final as (
 
     select
-        cast(assignment_key as {{ dbt.type_string() }}) as assignment_key,
-        cast(page_name as {{ dbt.type_string() }}) as page_name,
-        cast(caption_id as {{ dbt.type_bigint() }}) as caption_id,
-        cast(caption_text as {{ dbt.type_string() }}) as caption_text,
-        cast(assigned_date as date) as assigned_date,
-        cast(scheduled_send_date as date) as scheduled_send_date,
-        cast(scheduled_send_hour as {{ dbt.type_bigint() }}) as scheduled_send_hour,
-        cast(price_tier as {{ dbt.type_string() }}) as price_tier,
-        cast(is_active as {{ dbt.type_boolean() }}) as is_active,
-        cast(assigned_at as {{ dbt.type_timestamp() }}) as assigned_at,
-        cast(schedule_id as {{ dbt.type_string() }}) as schedule_id,
-        cast(deactivated_at as {{ dbt.type_timestamp() }}) as deactivated_at,
-        cast(deactivation_reason as {{ dbt.type_string() }}) as deactivation_reason
-    from source
+        assignment_key,
+        page_name,
+        page_name_raw,
+        caption_id,
+        caption_text,
+        assigned_date,
+        scheduled_send_date,
+        scheduled_send_hour,
+        price_tier,
+        is_active,
+        assigned_at,
+        schedule_id,
+        deactivated_at,
+        deactivation_reason
+    from locks
+    where dq_reason is null
 
 )
 

@@ -1,7 +1,8 @@
 {#-
   Optional per-page settings. The real dataset has none: unless var
   eros_page_settings_enabled is true this is an empty relation with the same columns,
-  and every page takes its tier defaults (int_pages__settings).
+  and every page takes its tier defaults (int_pages__settings). page_name is canonical
+  (lower(trim()), blank as NULL), page_name_raw the source's.
 -#}
 {% if var('eros_page_settings_enabled') %}
 
@@ -16,7 +17,8 @@ source as (
 final as (
 
     select
-        cast(page_name as {{ dbt.type_string() }}) as page_name,
+        nullif(lower(trim(cast(page_name as {{ dbt.type_string() }}))), '') as page_name,
+        cast(page_name as {{ dbt.type_string() }}) as page_name_raw,
         cast(time_zone as {{ dbt.type_string() }}) as time_zone,
         cast(page_type as {{ dbt.type_string() }}) as page_type,
         cast(daily_send_cap as {{ dbt.type_bigint() }}) as daily_send_cap,
@@ -35,6 +37,7 @@ select * from final
 
         select
             cast(null as {{ dbt.type_string() }}) as page_name,
+            cast(null as {{ dbt.type_string() }}) as page_name_raw,
             cast(null as {{ dbt.type_string() }}) as time_zone,
             cast(null as {{ dbt.type_string() }}) as page_type,
             cast(null as {{ dbt.type_bigint() }}) as daily_send_cap,

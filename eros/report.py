@@ -214,11 +214,12 @@ def _read_top_captions(warehouse: Warehouse) -> list[dict[str, Any]]:
 
 # Reads beside the health analyses: what the page says first (the latest runs and what
 # failed), and how the caption learning is doing. Tables each one needs (missing: named on the page).
-EXTRA_SECTIONS = ("latest_runs", "page_errors", "caption_learning")
+EXTRA_SECTIONS = ("latest_runs", "page_errors", "caption_learning", "data_quality")
 EXTRA_TABLES = {
     "latest_runs": ("etl_job_runs",),
     "page_errors": ("etl_job_runs", "creator_processing_errors"),
     "caption_learning": ("caption_bandit_stats", "caption_recommendations", "caption_attribution_daily"),
+    "data_quality": ("mass_messages_quarantine", "reference_data_quarantine", "page_handle_variants"),
 }
 PAGE_ERRORS_SHOWN = 200
 
@@ -256,6 +257,25 @@ def _page_errors(warehouse: Warehouse, runs: Sequence[Mapping[str, Any]]) -> lis
     if daily is None:
         return []
     return read_page_errors(warehouse, str(daily["job_id"]), limit=PAGE_ERRORS_SHOWN)
+
+
+def _data_quality(warehouse: Warehouse) -> list[dict[str, Any]]:
+    """What the latest daily build set aside (issue 13), one row per finding with its row
+    count: quarantined mass_messages by reason code, quarantined reference rows by table and
+    reason, and raw page handles that are not canonical (``raw -> canonical``):
+    ``[{finding, source_table, detail, source_rows}]``, quarantines first, most rows first."""
+    rows = warehouse.query(
+        "select 'quarantined' as finding, 'mass_messages' as source_table, quarantine_reason as detail, "
+        f"count(*) as source_rows from {warehouse.table('mass_messages_quarantine')} group by quarantine_reason "
+        "union all "
+        "select 'quarantined' as finding, source_table, quarantine_reason as detail, count(*) as source_rows "
+        f"from {warehouse.table('reference_data_quarantine')} group by source_table, quarantine_reason "
+        "union all "
+        "select 'non-canonical handle' as finding, source_table, concat(page_name_raw, ' -> ', page_name) as detail, "
+        f"source_rows from {warehouse.table('page_handle_variants')}"
+    )
+    rows.sort(key=lambda r: (r["finding"] != "quarantined", -int(r["source_rows"] or 0), r["source_table"], str(r["detail"])))
+    return rows
 
 
 def _caption_learning(warehouse: Warehouse, today: dt.date, settings: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -330,7 +350,7 @@ def read_sections(warehouse: Warehouse, as_of: dt.datetime, settings: Mapping[st
 
     Returns:
         ``{section: {"rows": [...]}}`` for the REPORT_ANALYSES and the EXTRA_SECTIONS
-        (latest_runs, page_errors, caption_learning: no analysis of their own), or ``{"rows":
+        (latest_runs, page_errors, caption_learning, data_quality: no analysis of their own), or ``{"rows":
         [], "missing": [tables]}`` for a section whose tables are not built yet (a job has
         not run).
 
@@ -355,6 +375,7 @@ def read_sections(warehouse: Warehouse, as_of: dt.datetime, settings: Mapping[st
         "latest_runs": runs,
         "page_errors": lambda: _page_errors(warehouse, latest),
         "caption_learning": lambda: _caption_learning(warehouse, today, settings),
+        "data_quality": lambda: _data_quality(warehouse),
     })
     tables = {**SECTION_TABLES, **EXTRA_TABLES}
     results: dict[str, dict[str, Any]] = {}
@@ -656,6 +677,7 @@ def render_html(health: HealthReport, results: Mapping[str, Mapping[str, Any]], 
         },
         "saturation_chart": Markup(_saturation_chart(capped, warning, critical)),
         "learning": learning[0] if learning else None,
+        "data_quality": rows("data_quality"),
         "top_pages": best,
         "top_shown": TOP_CAPTIONS_SHOWN,
         "top_captions": [{**r, "caption_text": _cut(r.get("caption_text"), 120)} for r in top_captions],

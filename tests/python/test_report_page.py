@@ -96,6 +96,12 @@ def _sections() -> dict[str, dict[str, Any]]:
         "latest_runs": {"rows": [failed_run]},
         "page_errors": {"rows": errors},
         "caption_learning": {"rows": [learning]},
+        # issue 13: rows set aside; a hostile raw handle is shown as text
+        "data_quality": {"rows": [
+            {"finding": "quarantined", "source_table": "mass_messages", "detail": "NON_FINITE_NUMBER", "source_rows": 12},
+            {"finding": "quarantined", "source_table": "caption_bank", "detail": "DUPLICATE_CAPTION_ID", "source_rows": 1},
+            {"finding": "non-canonical handle", "source_table": "mass_messages", "detail": f" {HOSTILE} -> x", "source_rows": 3},
+        ]},
     }
 
 
@@ -140,6 +146,11 @@ def test_report_reads_in_the_browser(browser: Browser, report_file: Path, width:
         assert page.inner_text("#page-errors").count("INVALID_SETTINGS") == 2 * 2  # reason and message of 2 pages
         assert "QUARANTINE_RATE 4, INVALID_SETTINGS 2" in page.inner_text("#failures")
         assert HOSTILE in page.inner_text("#page-errors")  # shown as text
+
+        # rows set aside (issue 13)
+        quality = page.inner_text("#data-quality")
+        assert "NON_FINITE_NUMBER" in quality and "DUPLICATE_CAPTION_ID" in quality and HOSTILE in quality
+        assert page.locator("#data-quality-rows tbody tr").count() == 3
 
         # open alerts: CRITICAL first, times on one line
         levels = page.locator("#open-alerts tbody tr td:first-child").all_inner_texts()

@@ -21,6 +21,8 @@ TESTS = Path(__file__).resolve().parent
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("EROS_ELEMENTARY_ENABLED", "false")
+    # pytest-xdist registers this marker itself; registered here too for runs without it (-p no:xdist)
+    config.addinivalue_line("markers", "xdist_group(name): tests that run on one pytest-xdist worker")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -218,10 +218,17 @@ def test_no_active_pages_is_completed_no_work_with_a_warning(generate, run_eros,
 def test_invalid_settings_and_orphan_locks_fail_only_their_pages(generate, run_eros, warehouse, eros_env):
     manifest = generate(10, 45, 8, EXEC_DATE, "--with-settings", "--inactive-pages", "0")
     pages = manifest["pages"]
-    bad_zone, zero_cap, orphan = pages[0], pages[1], pages[2]
+    bad_zone, zero_cap, orphan, twice = pages[0], pages[1], pages[2], pages[3]
     with duckdb.connect(eros_env["EROS_DUCKDB_PATH"]) as con:
         con.execute("update raw.page_settings set time_zone = 'Mars/Olympus_Mons' where page_name = ?", [bad_zone])
         con.execute("update raw.page_settings set daily_send_cap = 0 where page_name = ?", [zero_cap])
+        # the same page's settings twice more (case and spaces differ, a bad cap) and a row
+        # without handle: quarantined as reference rows, no page fails (issue 13)
+        columns = "page_name, time_zone, page_type, daily_send_cap, is_active"
+        for select in ("' ' || upper(page_name), time_zone, page_type, 0, is_active",
+                       "page_name || ' ', 'Mars/Base', page_type, daily_send_cap, is_active",
+                       "'  ', time_zone, page_type, daily_send_cap, is_active"):
+            con.execute(f"insert into raw.page_settings ({columns}) select {select} from raw.page_settings where page_name = ?", [twice])
         con.execute(
             "insert into raw.active_caption_assignments (assignment_key, page_name, caption_id, caption_text, assigned_date, "
             "scheduled_send_date, scheduled_send_hour, price_tier, is_active, assigned_at) values "
@@ -238,6 +245,12 @@ def test_invalid_settings_and_orphan_locks_fail_only_their_pages(generate, run_e
     assert errors[orphan].startswith("LOCKS_ON_MISSING_CAPTIONS")
     sources = dict(warehouse(f"select page_name, daily_send_cap_source from eros.page_daily_analysis where execution_date = '{EXEC_DATE}'"))
     assert sources[zero_cap] == "settings"
+    assert twice in sources  # analysed, not failed: its settings row with the canonical handle is kept
+    assert warehouse(f"select page_name_raw from eros.stg_scheduler__page_settings where page_name = '{twice}'") == [(twice,)]
+    quarantined = warehouse("select record_key, page_name_raw, quarantine_reason from eros.reference_data_quarantine "
+                            "where source_table = 'page_settings' order by quarantine_reason, page_name_raw")
+    assert quarantined == [(twice, " " + twice.upper(), "DUPLICATE_PAGE_SETTINGS"), (twice, twice + " ", "DUPLICATE_PAGE_SETTINGS"),
+                           (None, "  ", "NULL_PAGE_NAME")]
 
 
 def test_abandoned_running_row_is_closed_by_the_next_run(generate, run_eros, warehouse, eros_env):

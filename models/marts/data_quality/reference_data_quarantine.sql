@@ -1,11 +1,13 @@
 {#-
-  Reference rows (caption_bank, active_caption_assignments) that the analysis does not use,
+  Reference rows (caption_bank, active_caption_assignments, page_settings) that the analysis does not use,
   with the reason code (issue 13). The raw tables are never changed here. A duplicated key
-  resolves deterministically (rules in base_scheduler__caption_bank and
-  base_scheduler__caption_assignments, README "Row validation"): the kept row is in the
+  resolves deterministically (rules in base_scheduler__caption_bank,
+  base_scheduler__caption_assignments and base_scheduler__page_settings, README "Row
+  validation"): the kept row is in the
   staging model, the extra rows are here, so no page fails because of a bank row.
   Reason codes: NULL_CAPTION_ID, DUPLICATE_CAPTION_ID (caption_bank);
-  NULL_ASSIGNMENT_KEY, DUPLICATE_ASSIGNMENT_KEY (active_caption_assignments).
+  NULL_ASSIGNMENT_KEY, DUPLICATE_ASSIGNMENT_KEY (active_caption_assignments);
+  NULL_PAGE_NAME, DUPLICATE_PAGE_SETTINGS (page_settings, when enabled).
 -#}
 {{ config(tags=['daily', 'caption_performance']) }}
 
@@ -40,6 +42,12 @@ bank_quarantined as (
 
 ),
 
+settings as (
+
+    select * from {{ ref('base_scheduler__page_settings') }}
+
+),
+
 locks_quarantined as (
 
     select
@@ -57,11 +65,30 @@ locks_quarantined as (
 
 ),
 
+settings_quarantined as (
+
+    select
+        'page_settings' as source_table,
+        page_name as record_key,
+        record_copy_number,
+        page_name,
+        page_name_raw,
+        cast(null as {{ dbt.type_bigint() }}) as caption_id,
+        cast(null as {{ dbt.type_string() }}) as caption_text,
+        cast(null as {{ dbt.type_timestamp() }}) as record_time,
+        dq_reason as quarantine_reason
+    from settings
+    where dq_reason is not null
+
+),
+
 unioned as (
 
     select * from bank_quarantined
     union all
     select * from locks_quarantined
+    union all
+    select * from settings_quarantined
 
 ),
 

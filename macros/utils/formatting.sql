@@ -33,25 +33,3 @@
 {% macro eros_say(sentence) %}
     {% do log('eros: ' ~ sentence, info=true) %}
 {% endmacro %}
-
-
-{#- SQL text of an integer expression in the one number format (thousands separators:
-    '8,359'), for the human detail strings the warehouse builds (health_measures), so an
-    alert reads "8,359 active locks (threshold 5,000); 8,359 active locks on 95 pages". -#}
-{% macro eros_integer_text(expression) -%}
-    {{ return(adapter.dispatch('eros_integer_text', 'eros')(expression)) }}
-{%- endmacro %}
-
-{% macro default__eros_integer_text(expression) -%}
-    format('{:,}', cast({{ expression }} as {{ dbt.type_bigint() }}))
-{%- endmacro %}
-
-{% macro bigquery__eros_integer_text(expression) -%}
-    {%- if eros_on_bq_emulator() -%}
-        {#- docs/bigquery-emulator-gaps.md gap 19: the emulator hands FORMAT's pattern to
-            DuckDB unchanged, which prints "%'d" itself; DuckDB's own pattern gives the text. -#}
-        format('{:,}', cast({{ expression }} as int64))
-    {%- else -%}
-        format("%'d", cast({{ expression }} as int64))
-    {%- endif -%}
-{%- endmacro %}

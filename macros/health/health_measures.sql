@@ -323,7 +323,7 @@ daily_runs as (
         case
             when count(*) = 0 then 'no daily run ended in the window'
             else concat(
-                cast(count(*) as {{ string }}), ' daily run(s) in the window; latest job ',
+                {{ eros_integer_text('count(*)') }}, ' daily run(s) in the window; latest job ',
                 max(case when recency_rank = 1 then job_id end)
             )
         end as detail
@@ -360,7 +360,7 @@ failed_jobs_7d as (
         case
             when count(*) = 0 then 'no FAILED job run in the last {{ (windows['failed_jobs_7d'] | int) // 1440 }} days'
             else concat(
-                cast(count(*) as {{ string }}), ' FAILED run(s) of ', string_agg(distinct job_name, ', ' order by job_name),
+                {{ eros_integer_text('count(*)') }}, ' FAILED run(s) of ', string_agg(distinct job_name, ', ' order by job_name),
                 '; newest started ', {{ eros_timestamp_text('max(job_start_time)') }}, ' UTC'
             )
         end as detail
@@ -444,8 +444,8 @@ lock_cleanup_per_sweep as (
         case
             when count(*) = 0 then 'no sweep in the window'
             else concat(
-                cast(count(*) as {{ string }}), ' sweep(s) in the window cleaned ',
-                cast(sum(total_locks_cleaned) as {{ string }}), ' locks'
+                {{ eros_integer_text('count(*)') }}, ' sweep(s) in the window cleaned ',
+                {{ eros_integer_text('sum(total_locks_cleaned)') }}, ' locks'
             )
         end as detail
     from sweeps_to_as_of
@@ -479,7 +479,7 @@ active_locks_volume as (
         cast(null as {{ float }}) as subject_value,
         {%- endif %}
         concat(
-            cast(counted.active_locks as {{ string }}), ' active locks on ', cast(counted.pages as {{ string }}), ' pages'
+            {{ eros_integer_text('counted.active_locks') }}, ' active locks on ', {{ eros_integer_text('counted.pages') }}, ' pages'
         ) as detail
     from active_lock_count as counted
     {% if sweeps is not none -%}
@@ -501,7 +501,7 @@ unacknowledged_critical_24h as (
         case
             when count(*) = 0 then 'no unacknowledged CRITICAL alert in the last {{ (windows['unacknowledged_critical_24h'] | int) // 60 }} h'
             else concat(
-                cast(count(*) as {{ string }}), ' unacknowledged CRITICAL alert(s) from ',
+                {{ eros_integer_text('count(*)') }}, ' unacknowledged CRITICAL alert(s) from ',
                 string_agg(distinct alert_source, ', ' order by alert_source),
                 '; oldest raised ', {{ eros_timestamp_text('min(alert_time)') }}, ' UTC; alert ids: ',
                 string_agg(alert_id, ', ' order by alert_id)
@@ -527,7 +527,7 @@ unacknowledged_critical_24h as (
         true as source_available,
         min(alert_id) as subject_id,
         cast(null as {{ float }}) as subject_value,
-        concat(cast(count(*) as {{ string }}), ' open unacknowledged alert(s) due for escalation') as detail
+        concat({{ eros_integer_text('count(*)') }}, ' open unacknowledged alert(s) due for escalation') as detail
     from {{ alerts }}
     where
         alert_level = '{{ level | upper }}'
@@ -567,7 +567,7 @@ caption_attribution_share as (
             when coalesce(ppv_messages, 0) = 0
                 then 'no PPV messages in the last {{ var("health_attribution_window_days", 14) }} LA days'
             else concat(
-                cast(attributed_messages as {{ string }}), ' of ', cast(ppv_messages as {{ string }}),
+                {{ eros_integer_text('attributed_messages') }}, ' of ', {{ eros_integer_text('ppv_messages') }},
                 ' PPV messages attributed (by caption_id or normalised text)'
             )
         end as detail
@@ -644,8 +644,8 @@ recurring_page_failures as (
         case
             when count(*) = 0 then 'no page failed validation {{ failure_count }}+ times'
             else concat(
-                cast(count(*) as {{ string }}), ' page(s) failed validation {{ failure_count }}+ times: ',
-                string_agg(concat(page_name, ' (', cast(failures as {{ string }}), ')'), ', ' order by page_name)
+                {{ eros_integer_text('count(*)') }}, ' page(s) failed validation {{ failure_count }}+ times: ',
+                string_agg(concat(page_name, ' (', {{ eros_integer_text('failures') }}, ')'), ', ' order by page_name)
             )
         end as detail
     from page_failures
@@ -676,8 +676,8 @@ reference_data_quarantined as (
         case
             when count(*) = 0 then 'no caption_bank or caption lock row quarantined'
             else concat(
-                cast(sum(quarantined_rows) as {{ string }}), ' reference row(s) quarantined (reference_data_quarantine): ',
-                string_agg(concat(reason, ' ', cast(quarantined_rows as {{ string }})), ', ' order by reason)
+                {{ eros_integer_text('sum(quarantined_rows)') }}, ' reference row(s) quarantined (reference_data_quarantine): ',
+                string_agg(concat(reason, ' ', {{ eros_integer_text('quarantined_rows') }}), ', ' order by reason)
             )
         end as detail
     from reference_quarantine_counts
@@ -697,8 +697,8 @@ non_canonical_page_handles as (
         case
             when count(*) = 0 then 'every source page_name is canonical (lowercase, trimmed)'
             else concat(
-                cast(sum(source_rows) as {{ string }}), ' source row(s) under ', cast(count(*) as {{ string }}),
-                ' non-canonical handle(s) of ', cast(count(distinct page_name) as {{ string }}),
+                {{ eros_integer_text('sum(source_rows)') }}, ' source row(s) under ', {{ eros_integer_text('count(*)') }},
+                ' non-canonical handle(s) of ', {{ eros_integer_text('count(distinct page_name)') }},
                 ' page(s), counted under the canonical handle (page_handle_variants)'
             )
         end as detail

@@ -17,12 +17,14 @@ from typing import Any
 
 import pytest
 
+from eros.console import number
 from eros.generate import GenerationConfig
 from eros.health import health_variables, run_health
 from eros.report import write_report
 from eros_testing.bq_emulator import BigQueryEmulator
 from eros_testing.daily_parity import AS_OF, EXEC_DATE, PROJECT_DIR, ParityScenario
 from eros_testing.health_analyses import compile_analyses, run_queries
+from eros_testing.number_format import SAMPLE_INTEGERS, warehouse_integer_texts
 
 TARGETS = {"duckdb": "local", "bigquery": "bq_emulator"}
 ANALYSES = sorted(p.stem for p in (PROJECT_DIR / "analyses" / "health").glob("*.sql"))
@@ -112,3 +114,12 @@ def test_report_from_the_emulator(health_scenario: ParityScenario, monkeypatch: 
     assert result.sections["health_active_locks_saturation"] > 0
     # rows set aside (issue 13): the quarantine and handle reads run on BigQuery too
     assert 'id="data-quality-rows"' in page and "Not available yet: mass_messages_quarantine" not in page
+
+
+@pytest.mark.parametrize("engine", sorted(TARGETS))
+def test_detail_numbers_use_the_one_number_format(health_scenario: ParityScenario, engine: str) -> None:
+    """eros_integer_text, which builds the counts of the warehouse's detail strings, gives
+    Python's number format on both engines (the emulator does not translate FORMAT's
+    thousands flag, docs/bigquery-emulator-gaps.md gap 19, so the macro avoids FORMAT)."""
+    texts = warehouse_integer_texts(PROJECT_DIR, health_scenario.env(engine), SAMPLE_INTEGERS)
+    assert texts == [None if v is None else number(v) for v in SAMPLE_INTEGERS]

@@ -25,6 +25,9 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
+from eros.console import number
+from eros_testing.number_format import SAMPLE_INTEGERS, warehouse_integer_texts
+
 from eros_test_support import EROS, PROJECT
 
 AS_OF = dt.datetime(2026, 6, 17, 11, 0, 0)  # 04:00 in Los Angeles; execution date 2026-06-17
@@ -513,3 +516,11 @@ def test_default_as_of_is_never_before_now() -> None:
         before = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         value = now_utc_ceiled()
         assert value.microsecond == 0 and value >= before
+
+
+def test_warehouse_detail_numbers_use_the_one_number_format(health_env: dict[str, str]) -> None:
+    """The detail strings the warehouse builds (health_measures, page errors) group thousands
+    as the CLI does (issue 15): '8,359 active locks on 95 pages', never '8359'."""
+    texts = warehouse_integer_texts(PROJECT, health_env, SAMPLE_INTEGERS)
+    assert texts == [None if v is None else number(v) for v in SAMPLE_INTEGERS]
+    assert texts[SAMPLE_INTEGERS.index(1234567)] == "1,234,567"

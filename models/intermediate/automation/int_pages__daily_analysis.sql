@@ -161,9 +161,9 @@ validated as (
                     when capped.quarantined_pct > {{ max_quarantine_pct }}
                         then concat(
                             'QUARANTINE_RATE: ',
-                            cast(capped.quarantined_rows_active_window as {{ dbt.type_string() }}),
+                            {{ eros_integer_text('capped.quarantined_rows_active_window') }},
                             ' of ',
-                            cast(capped.rows_active_window as {{ dbt.type_string() }}),
+                            {{ eros_integer_text('capped.rows_active_window') }},
                             ' rows in the {{ var("active_window_days") }}-day window quarantined (limit {{ '%g' % max_quarantine_pct }}%); '
                         )
                     else ''
@@ -172,7 +172,7 @@ validated as (
                     when capped.locks_missing_caption > 0
                         then concat(
                             'LOCKS_ON_MISSING_CAPTIONS: ',
-                            cast(capped.locks_missing_caption as {{ dbt.type_string() }}),
+                            {{ eros_integer_text('capped.locks_missing_caption') }},
                             ' active locks reference captions missing from caption_bank; '
                         )
                     else ''

@@ -395,8 +395,7 @@ def report_command(out_path: Path | None, target: str | None, as_of_text: str | 
         f"health {result.health.status} as of {result.health.as_of} UTC; report "
         f"({console.number(result.size_bytes / 1e6, fixed=True)} MB) written in {console.seconds(result.duration_seconds)} to:"
     )
-    # the path on a line of its own, never wrapped: it is copied as a whole
-    console.stdout.print(str(result.path), highlight=False, markup=False, soft_wrap=True)
+    console.path_line(result.path)
 
 
 @main.command(name="errors")
@@ -529,7 +528,7 @@ def monitoring_report(out: Path, days_back: int | None, target: str | None) -> N
     monitoring.report(project_dir(), target, out, days_back=days_back)
     # the path on a line of its own, never wrapped: it is copied as a whole
     console.stdout.print("Elementary report written to:", highlight=False, markup=False)
-    console.stdout.print(str(out), highlight=False, markup=False, soft_wrap=True)
+    console.path_line(out)
 
 
 @monitoring_group.command(name="alerts")
@@ -801,7 +800,8 @@ def demo_command(ctx: click.Context, pages: int, days: int, seed: int) -> None:
                 outcome = run_job_with_alerts(key, project=project, target=target_name, execution_date=execution_date, on_event=on_event)
         console.print_job_summary(outcome.to_dict())
         exit_code = max(exit_code, outcome.exit_code)
-    console.stdout.print(f"demo finished in {console.seconds(time.monotonic() - started)}; warehouse: {duckdb_path(project)}", highlight=False)
+    console.stdout.print(f"demo finished in {console.seconds(time.monotonic() - started)}; warehouse:", highlight=False)
+    console.path_line(duckdb_path(project))
     sys.exit(exit_code)
 
 

@@ -73,6 +73,16 @@ stdout = FitConsole()
 stderr = FitConsole(stderr=True)
 
 
+def path_line(path: Any) -> None:
+    """Print a file path on a line of its own, never wrapped or highlighted, so it can be
+    copied whole at any terminal width (test_columns80 allows such a line past 80 columns).
+
+    Args:
+        path: a ``pathlib.Path`` or string; printed as ``str(path)``.
+    """
+    stdout.print(str(path), highlight=False, markup=False, soft_wrap=True)
+
+
 def number(value: Any, decimals: int = 1, *, fixed: bool = False) -> str:
     """The one number format: ``7,897``; ``46.2`` (floats with ``decimals`` places, a whole
     float without them unless ``fixed``); ``none`` for a missing value."""

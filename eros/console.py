@@ -265,7 +265,12 @@ def print_job_summary(outcome: dict[str, Any]) -> None:
         rows.append(("pages failed", row["creators_failed"]))
     for key, value in counts.items():
         if key not in ("pages_active", "pages_queued", "queue_rows_for_date", "pages_analysed", "pages_below_threshold") and value is not None:
-            rows.append((key.replace("_", " "), seconds(value) if key.endswith("_seconds") else value))
+            if key.endswith("_seconds"):
+                rows.append((key.replace("_", " "), seconds(value)))
+            elif key.endswith("_pct"):  # one percent format: '97.0%', as in the report and alerts
+                rows.append((key[: -len("_pct")].replace("_", " "), f"{number(float(value), 1, fixed=True)}%"))
+            else:
+                rows.append((key.replace("_", " "), value))
     rows.append(("duration", seconds(outcome.get("duration_seconds"))))
     rows.append(("job id", outcome.get("job_id")))
     if outcome.get("error_message"):

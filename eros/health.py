@@ -253,12 +253,14 @@ def run_health(
 
 def format_observed(check_name: str, value: Any) -> str:
     """observed_value for people (the one number format, eros.console.number): ``27.5 h``,
-    ``728``, ``97.4 %``; ``none`` when NULL."""
+    ``728``, ``97.4%``; ``none`` when NULL."""
     if value is None:
         return "none"
     unit = CHECK_UNITS.get(check_name, "")
-    if unit in ("h", "%"):
-        return f"{console.number(float(value), 1, fixed=True)} {unit}"
+    if unit == "h":
+        return f"{console.number(float(value), 1, fixed=True)} h"
+    if unit == "%":  # as everywhere else: '97.4%' (alert messages, the report, page errors)
+        return f"{console.number(float(value), 1, fixed=True)}%"
     return console.number(value, 2)
 
 

@@ -38,7 +38,7 @@ from typing import Any
 
 from eros.core import LA, today_in_la
 from eros.errors import ErosUsageError
-from eros.project import DEFAULT_DUCKDB_RELATIVE, project_vars, target_type
+from eros.project import DEFAULT_DUCKDB_RELATIVE, duckdb_catalog_clash, project_vars, target_type
 
 # Floor of free disk space on the warehouse's file system, in MB (env EROS_MIN_FREE_MB).
 MIN_FREE_ENV = "EROS_MIN_FREE_MB"
@@ -119,11 +119,15 @@ def check_duckdb_path(path: Path, *, project: Path, env: Mapping[str, str] | Non
 
     Raises:
         ErosUsageError: ``warehouse <path>: <cause>`` (a folder, a text or empty file,
-            read-only, missing or unwritable folder, too little free disk).
+            read-only, missing or unwritable folder, too little free disk, a file name
+            DuckDB would confuse with a schema: :func:`eros.project.duckdb_catalog_clash`).
     """
     folder = path.parent
     if path.is_dir():
         raise ErosUsageError(f"warehouse {path}: is a folder, not a DuckDB file (EROS_DUCKDB_PATH must name a file inside it)")
+    clash = duckdb_catalog_clash(path)
+    if clash:
+        raise ErosUsageError(f"warehouse {path}: {clash}")
     if path.exists():
         if not path.is_file():
             raise ErosUsageError(f"warehouse {path}: is not a regular file")

@@ -122,6 +122,26 @@ def source_schema() -> str:
     return os.environ.get("EROS_SOURCE_SCHEMA", "raw")
 
 
+def duckdb_catalog_clash(path: Path) -> str | None:
+    """Why DuckDB cannot use ``path`` as this project's warehouse name, or None.
+
+    DuckDB names the attached database (its catalog) after the file's stem, so a file
+    ``eros.duckdb`` makes every reference to the schema ``eros`` ambiguous ("Binder Error:
+    Ambiguous reference to catalog or schema"). The project's schemas are the target
+    schema (``EROS_SCHEMA``, default ``eros``), its ``<schema>_...`` custom schemas
+    (Elementary's ``eros_elementary``) and the source schema (:func:`source_schema`).
+
+    Returns:
+        A one-line cause and fix, or None when the name is free.
+    """
+    stem = path.stem.lower()
+    schema = os.environ.get("EROS_SCHEMA", "eros").lower()
+    if stem in {schema, source_schema().lower()} or stem.startswith(f"{schema}_elementary"):
+        return (f"DuckDB names the database after the file ('{path.stem}'), which is also a schema of this project, "
+                f"so every query would be ambiguous: rename the file (for example {schema}_warehouse.duckdb)")
+    return None
+
+
 def dbt_executable() -> str:
     """The ``dbt`` executable of this Python environment (falls back to PATH).
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -30,7 +31,7 @@ from typing import Any
 
 from eros.core import LA
 from eros.dbt_invoke import DbtEvent
-from eros.errors import ErosRunError
+from eros.errors import ErosRunError, ErosUsageError, file_problem
 from eros.health import STATUS_EXIT_CODES, HealthReport, format_observed, now_utc_ceiled, run_health
 from eros.project import project_vars
 from eros.runs import read_page_errors
@@ -401,6 +402,26 @@ def _elementary_link(out_path: Path, project: Path, given: Path | None) -> str |
     return None
 
 
+def check_report_destination(out_path: Path) -> None:
+    """Refuse an HTML destination that cannot be written, before any dbt work: its folder
+    is created (as :func:`write_report` would) and a temporary file is created and removed
+    in it, which catches read-only folders and pseudo file systems alike.
+
+    Raises:
+        ErosUsageError: ``<path>: <cause>: <fix>`` (:func:`eros.errors.file_problem`).
+    """
+    try:
+        if out_path.is_dir():
+            raise IsADirectoryError(21, "Is a directory", str(out_path))
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out_path.parent, prefix=".eros-report-", suffix=".tmp"):
+            pass
+        if out_path.exists() and not os.access(out_path, os.W_OK):
+            raise PermissionError(13, "Permission denied", str(out_path))
+    except OSError as exc:
+        raise ErosUsageError(file_problem(exc, out_path)) from None
+
+
 def write_report(
     *,
     project: Path,
@@ -428,8 +449,10 @@ def write_report(
         A :class:`ReportResult`.
 
     Raises:
+        ErosUsageError: ``out_path`` cannot be written (checked first: :func:`check_report_destination`).
         ErosRunError: when the checks could not run (health UNKNOWN) or a query failed.
     """
+    check_report_destination(out_path)
     started = time.monotonic()
     moment = as_of or now_utc_ceiled()
     health = run_health(project=project, target=target, as_of=moment, on_event=on_event, duckdb_file=duckdb_file)

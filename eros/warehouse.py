@@ -25,7 +25,7 @@ from typing import Any
 
 from eros.core import TS_FORMAT
 from eros.errors import ErosRunError, ErosUsageError
-from eros.project import check_target, duckdb_path, profile_outputs
+from eros.project import check_target, duckdb_catalog_clash, duckdb_path, profile_outputs
 
 _PARAM = re.compile(r"@([A-Za-z_][A-Za-z0-9_]*)")
 
@@ -348,6 +348,16 @@ def _bigquery_client(config: WarehouseConfig) -> Any:
     return bigquery.Client(project=config.project, credentials=credentials, location=config.location, client_options=options)
 
 
+def _open_hint(exc: Exception) -> str:
+    """The fix for a DuckDB file that exists but does not open (for :func:`connect`)."""
+    text = str(exc).lower()
+    if "lock" in text:
+        return "another process holds the file: wait for the running eros or dbt command to end, or stop it"
+    if "not a valid duckdb database" in text or "version" in text:
+        return "point EROS_DUCKDB_PATH at the DuckDB warehouse eros built, or move this file away"
+    return "check EROS_DUCKDB_PATH and the file's permissions"
+
+
 @contextmanager
 def connect(project: Path, target: str | None = None, *, read_only: bool = True) -> Iterator[Warehouse]:
     """Open the target's warehouse without dbt.
@@ -361,20 +371,29 @@ def connect(project: Path, target: str | None = None, *, read_only: bool = True)
         A :class:`Warehouse`, closed on exit.
 
     Raises:
-        ErosUsageError: unknown target, no warehouse file yet, missing credentials.
-        ErosRunError: the warehouse cannot be opened (locked, corrupt).
+        ErosUsageError: unknown target, no warehouse file yet, a folder or a missing folder
+            as the path, a file name DuckDB confuses with a schema, missing credentials.
+        ErosRunError: the warehouse cannot be opened (locked, not a DuckDB file), with the fix.
     """
     config = load_config(project, target)
     if config.type == "duckdb":
         import duckdb
 
         assert config.path is not None
-        if not config.path.is_file():
-            raise ErosUsageError(f"no warehouse yet at {config.path}: run 'eros demo' or 'eros run daily' first")
+        path = config.path
+        if path.is_dir():
+            raise ErosUsageError(f"warehouse {path}: is a folder, not a DuckDB file (EROS_DUCKDB_PATH must name a file inside it)")
+        if not path.parent.is_dir():
+            raise ErosUsageError(f"warehouse {path}: the folder {path.parent} does not exist (mistyped EROS_DUCKDB_PATH?)")
+        clash = duckdb_catalog_clash(path)
+        if clash:
+            raise ErosUsageError(f"warehouse {path}: {clash}")
+        if not path.is_file():
+            raise ErosUsageError(f"no warehouse yet at {path}: run 'eros demo' or 'eros run daily' first")
         try:
-            client: Any = duckdb.connect(str(config.path), read_only=read_only)
+            client: Any = duckdb.connect(str(path), read_only=read_only)
         except duckdb.Error as exc:
-            raise ErosRunError(f"cannot open the warehouse {config.path}: {str(exc).splitlines()[0]}") from exc
+            raise ErosRunError(f"cannot open the warehouse {path}: {str(exc).splitlines()[0]} ({_open_hint(exc)})") from exc
     else:
         client = _bigquery_client(config)
     warehouse = Warehouse(config, client)

@@ -229,7 +229,7 @@
 
 {#- The alert message of a rule: description, observed value and threshold in the rule's unit, detail. -#}
 {% macro eros_alert_rule_message(c) %}
-    {{ return(c.description ~ ': ' ~ eros_number(c.observed_value) ~ ' ' ~ c.unit ~ ' (threshold ' ~ eros_number(c.threshold) ~ '); ' ~ c.detail ~ ' [rule ' ~ c.rule_id ~ ']') }}
+    {{ return(c.description ~ ': ' ~ eros_number(c.observed_value) ~ ('' if c.unit.startswith('%') else ' ') ~ c.unit ~ ' (threshold ' ~ eros_number(c.threshold) ~ ('%' if c.unit.startswith('%') else '') ~ '); ' ~ c.detail ~ ' [rule ' ~ c.rule_id ~ ']') }}
 {% endmacro %}
 
 

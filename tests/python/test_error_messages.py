@@ -74,3 +74,30 @@ def test_file_problems_say_what_and_how(run_eros: RunEros, tmp_path: Path, eros_
     assert no_warehouse.returncode == 2 and "no warehouse yet" in no_warehouse.stderr and "eros demo" in no_warehouse.stderr
     no_errors = run_eros("errors")
     assert no_errors.returncode == 2 and "no warehouse yet" in no_errors.stderr
+
+
+def test_warehouse_paths_that_cannot_work_are_named_before_any_work(run_eros: RunEros, tmp_path: Path,
+                                                                    eros_env: dict[str, str]) -> None:
+    """Found by a new user (issue 15 item 4): a folder, a missing folder, a file that is not
+    a database, a file DuckDB would name like a schema, and a report destination that cannot
+    be written each get their own cause and fix, exit 2, and no dbt process."""
+    env = {**eros_env, "DBT_LOG_PATH": str(tmp_path / "dbt-logs")}
+    folder = tmp_path / "a_folder.duckdb"
+    folder.mkdir()
+    listed = run_eros("alerts", "list", env={**env, "EROS_DUCKDB_PATH": str(folder)})
+    assert listed.returncode == 2 and "is a folder, not a DuckDB file" in listed.stderr, listed.stderr
+    missing = run_eros("errors", env={**env, "EROS_DUCKDB_PATH": str(tmp_path / "nowhere" / "w.duckdb")})
+    assert missing.returncode == 2 and f"the folder {tmp_path / 'nowhere'} does not exist" in missing.stderr, missing.stderr
+    text = tmp_path / "notes.duckdb"
+    text.write_text("not a database\n")
+    opened = run_eros("alerts", "list", env={**env, "EROS_DUCKDB_PATH": str(text)})
+    assert opened.returncode != 0 and "point EROS_DUCKDB_PATH at" in opened.stderr and "Traceback" not in opened.stderr
+    for name in ("eros.duckdb", "raw.duckdb", "eros_elementary.duckdb"):
+        for args in (["alerts", "list"], ["run", "daily", "--date", "2026-06-17"]):
+            clash = run_eros(*args, env={**env, "EROS_DUCKDB_PATH": str(tmp_path / name)})
+            assert clash.returncode == 2, (name, args, clash.stderr)
+            assert "DuckDB names the database after the file" in clash.stderr and "rename the file" in clash.stderr
+    assert not (tmp_path / "eros.duckdb").exists()
+    report = run_eros("report", "--out", str(tmp_path / "notes.duckdb" / "report.html"))
+    assert report.returncode == 2 and "not a folder" in report.stderr and "Traceback" not in report.stderr, report.stderr
+    assert not (tmp_path / "dbt-logs").exists(), "a dbt process ran"

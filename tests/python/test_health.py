@@ -327,7 +327,7 @@ def test_table_output() -> None:
         console.stdout = original
     for name in CHECKS:
         assert name in text
-    for shown in ("27.0 h", "5,001", "79.0 %", "FAIL", "29 of 30 passed", "WARN health_x: 2 failing row(s)"):
+    for shown in ("27.0 h", "5,001", "79.0%", "FAIL", "29 of 30 passed", "WARN health_x: 2 failing row(s)"):
         assert shown in text
 
 

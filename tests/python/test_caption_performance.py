@@ -237,7 +237,8 @@ def check_first_run(outcome: dict[str, Any], manifest: dict[str, Any], warehouse
     assert 90 < share < 100  # the generator plants ~3% unmatchable texts
 
     # recommendations (issue 12): 20 per page for every page with a valid PPV message in the
-    # last 30 days, usable captions only, ranked by the sampled value, deterministic order
+    # last 30 days, usable captions only, deterministic order: ranks 1-15 by expected value,
+    # the last 5 (caption_explore_slots) by sampled value among the other candidates
     recs = warehouse(
         "select r.page_name, count(*), "
         "sum(case when b.usage_status not in ('available', 'moderate_recency') or b.price_tier = 'bump' then 1 else 0 end), "
@@ -255,11 +256,23 @@ def check_first_run(outcome: dict[str, Any], manifest: dict[str, Any], warehouse
     }
     assert {page for page, *_ in recs} == active
     order = warehouse(
-        "select count(*) from (select page_name, recommendation_rank, sampled_earnings_per_recipient, "
-        "lag(sampled_earnings_per_recipient) over (partition by page_name order by recommendation_rank) as previous "
-        "from eros.caption_recommendations) where previous < sampled_earnings_per_recipient"
+        "select count(*) from (select page_name, recommendation_rank, selection_reason, "
+        "case when selection_reason = 'EXPLOIT' then expected_earnings_per_recipient else sampled_earnings_per_recipient end as value, "
+        "lag(case when selection_reason = 'EXPLOIT' then expected_earnings_per_recipient else sampled_earnings_per_recipient end) "
+        "over (partition by page_name, selection_reason order by recommendation_rank) as previous "
+        "from eros.caption_recommendations) where previous < value"
     )
     assert order == [(0,)]
+    split = warehouse(
+        "select page_name, "
+        "max(case when selection_reason = 'EXPLOIT' then recommendation_rank end), "
+        "min(case when selection_reason = 'EXPLORE' then recommendation_rank end), "
+        "sum(case when selection_reason = 'EXPLORE' then 1 else 0 end), "
+        "min(case when selection_reason = 'EXPLOIT' then expected_earnings_per_recipient end) "
+        ">= max(case when selection_reason = 'EXPLORE' then expected_earnings_per_recipient end) "
+        "from eros.caption_recommendations group by page_name"
+    )
+    assert split and all(row[1:] == (15, 16, 5, True) for row in split), split
     locked = warehouse(
         "select count(*) from eros.caption_recommendations r join raw.active_caption_assignments a "
         "on a.page_name = r.page_name and a.caption_id = r.caption_id "

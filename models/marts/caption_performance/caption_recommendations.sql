@@ -40,14 +40,23 @@
       caption) from a pool of caption_candidate_explore_pool captions drawn from the bank
       (md5 of seed | date | caption): every caption, new ones included, is a candidate
       now and then.
-  The N candidates with the highest sampled value are the list, in that order.
-  selection_reason: EXPLOIT when the caption is also among the page's N best by expected
-  value, else EXPLORE (picked by its uncertainty). evidence: PAGE (the page sent it),
+  The list (E = caption_explore_slots, clamped to 0..N):
+    ranks 1 .. N - E      the candidates with the highest expected value, in that order;
+    ranks N - E + 1 .. N  among the other candidates, those with the highest sampled value
+                          (Thompson sampling), in that order.
+  Every listed caption is sent (the builder goes round-robin), so a list of N pure draws
+  spends many sends on uncertain captions whose draw happened to be high; exploiting the
+  posterior mean with a few sampled slots is the multiple-play scheme of IMP-TS (Komiyama,
+  Honda, Nakagawa 2015: top L - 1 by estimate, one by Thompson draw), with E draws.
+  selection_reason: EXPLOIT (picked by expected value), EXPLORE (picked by its draw).
+  evidence: PAGE (the page sent it),
   POOLED (only other pages did), PRIOR (nobody did yet).
 -#}
 {%- set top_n = var('caption_recommendation_count') | int -%}
 {%- set pooled_top = var('caption_candidate_pooled_top') | int -%}
 {%- set explorers = var('caption_candidate_explorers') | int -%}
+{%- set explore_slots = [[var('caption_explore_slots') | int, 0] | max, top_n] | min -%}
+{%- set exploit_slots = top_n - explore_slots -%}
 {%- set explore_pool = var('caption_candidate_explore_pool') | int -%}
 {%- set k0 = var('caption_prior_caption_purchases') | float -%}
 {%- set k_page = var('caption_prior_page_purchases') | float -%}
@@ -406,9 +415,34 @@ ranked as (
 
     select
         valued.*,
-        row_number() over (partition by valued.page_name order by valued.sampled_value desc, valued.caption_id asc) as sampled_rank,
         row_number() over (partition by valued.page_name order by valued.expected_value desc, valued.caption_id asc) as expected_rank
     from valued
+
+),
+
+-- the first exploit_slots of the list by expected value, the rest by sampled value among
+-- the candidates not already picked
+split as (
+
+    select
+        ranked.*,
+        ranked.expected_rank <= {{ exploit_slots }} as is_exploit
+    from ranked
+
+),
+
+listed as (
+
+    select
+        split.*,
+        case
+            when split.is_exploit then split.expected_rank
+            else {{ exploit_slots }} + row_number() over (
+                partition by split.page_name, split.is_exploit
+                order by split.sampled_value desc, split.caption_id asc
+            )
+        end as list_rank
+    from split
 
 ),
 
@@ -417,12 +451,12 @@ final as (
     select
         {{ eros_execution_date_sql() }} as execution_date,
         cast(ranked.page_name as {{ dbt.type_string() }}) as page_name,
-        cast(ranked.sampled_rank as {{ dbt.type_bigint() }}) as recommendation_rank,
+        cast(ranked.list_rank as {{ dbt.type_bigint() }}) as recommendation_rank,
         cast(ranked.caption_id as {{ dbt.type_bigint() }}) as caption_id,
         cast(bank_keyed.caption_text as {{ dbt.type_string() }}) as caption_text,
         cast(bank_keyed.price_tier as {{ dbt.type_string() }}) as price_tier,
         cast(bank_keyed.content_category as {{ dbt.type_string() }}) as content_category,
-        cast(case when ranked.expected_rank <= {{ top_n }} then 'EXPLOIT' else 'EXPLORE' end as {{ dbt.type_string() }}) as selection_reason,
+        cast(case when ranked.is_exploit then 'EXPLOIT' else 'EXPLORE' end as {{ dbt.type_string() }}) as selection_reason,
         cast(ranked.evidence_source as {{ dbt.type_string() }}) as evidence_source,
         cast(round(ranked.expected_value, 10) as {{ eros_type_float() }}) as expected_earnings_per_recipient,
         cast(round(ranked.sampled_value, 10) as {{ eros_type_float() }}) as sampled_earnings_per_recipient,
@@ -435,10 +469,10 @@ final as (
         cast({{ seed | int }} as {{ dbt.type_bigint() }}) as recommendation_seed,
         {{ eros_timestamp_literal(eros_run_started()) }} as generated_at,
         cast('{{ invocation_id }}' as {{ dbt.type_string() }}) as job_id
-    from ranked
+    from listed as ranked
     inner join bank_keyed
         on ranked.caption_id = bank_keyed.caption_id
-    where ranked.sampled_rank <= {{ top_n }}
+    where ranked.list_rank <= {{ top_n }}
 
 )
 

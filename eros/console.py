@@ -25,6 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 from rich.text import Text
 
+from eros.core import reason_detail
 from eros.dbt_invoke import RESULT_EVENTS, DbtEvent
 
 STATUS_STYLES = {
@@ -326,7 +327,7 @@ def print_alerting_summary(alerting: dict[str, Any] | None) -> None:
 
 def print_alert_list(result: dict[str, Any]) -> None:
     """Table of alerts (``eros alerts list``), one line per alert: the 12-character id that
-    ``eros alerts ack`` takes, time, level, status, rule or source, who acknowledged, the
+    ``eros alerts ack`` takes (the whole id with ``--wide``), time, level, status, rule or source, who acknowledged, the
     deliveries per channel and the message (cut with an ellipsis; ``--wide`` for all)."""
     deliveries: dict[str, list[str]] = {}
     for d in result.get("deliveries") or []:
@@ -340,7 +341,7 @@ def print_alert_list(result: dict[str, Any]) -> None:
         if not wide and a.get("acknowledged") and status == "OPEN":
             status = "ACKED"
         time = str(a.get("alert_time"))
-        row = [a["alert_id"][:12], time if wide else time[5:16], styled(a.get("alert_level"), LEVEL_STYLES), status]
+        row = [a["alert_id"] if wide else a["alert_id"][:12], time if wide else time[5:16], styled(a.get("alert_level"), LEVEL_STYLES), status]
         if wide:
             row += [a.get("rule_id") or a.get("alert_source"), a["acknowledged_by"] if a.get("acknowledged") else "no",
                     ", ".join(deliveries.get(a["alert_id"], [])) or "none"]
@@ -398,12 +399,7 @@ def print_page_errors(result: dict[str, Any]) -> None:
         return
     reasons = ", ".join(f"{code} {number(count)}" for code, count in sorted((result.get("reasons") or {}).items()))
     print_table(f"{number(len(errors))} page error(s): {reasons}", [("page", "id"), ("reason", "fixed"), ("message", "text")],
-                [(e["page_name"], e["reason"], _without_code(e["error_message"], e["reason"])) for e in errors])
-
-
-def _without_code(message: Any, code: str) -> str:
-    text = str(message or "")
-    return text[len(code) + 1:].strip() if text.startswith(code + ":") else text
+                [(e["page_name"], e["reason"], reason_detail(e["error_message"], e["reason"])) for e in errors])
 
 
 def print_send_report(report: dict[str, Any]) -> None:

@@ -82,6 +82,15 @@ class JobOutcome:
         return dataclasses.asdict(self)
 
 
+def reason_detail(error_message: Any, code: str) -> str:
+    """A page error's message without its leading reason code, for display beside the code
+    (``eros errors``, the report): ``("QUARANTINE_RATE: 3 of 4 rows ...", "QUARANTINE_RATE")``
+    gives ``"3 of 4 rows ..."``; a message that does not start with ``<code>:`` is returned
+    whole ("" for None)."""
+    text = str(error_message or "")
+    return text[len(code) + 1:].strip() if text.startswith(code + ":") else text
+
+
 def today_in_la(now: dt.datetime | None = None) -> dt.date:
     """Business date: today in America/Los_Angeles (DOMAIN.md)."""
     return (now or dt.datetime.now(dt.UTC)).astimezone(LA).date()

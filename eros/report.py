@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from eros.core import LA
+from eros.core import LA, reason_detail
 from eros.dbt_invoke import DbtEvent
 from eros.errors import ErosRunError, ErosUsageError, file_problem
 from eros.health import STATUS_EXIT_CODES, HealthReport, format_observed, now_utc_ceiled, run_health
@@ -654,7 +654,8 @@ def render_html(health: HealthReport, results: Mapping[str, Mapping[str, Any]], 
     runs = rows("latest_runs")
     latest = [r for r in runs if r.get("latest")]
     daily = next((r for r in latest if r.get("job_name") == "daily_automation"), None)
-    errors = rows("page_errors")
+    # the message without its leading code, which the reason column shows (as eros errors)
+    errors = [{**e, "detail": reason_detail(e.get("error_message"), e["reason"])} for e in rows("page_errors")]
     reasons: dict[str, int] = {}
     for error in errors:
         reasons[error["reason"]] = reasons.get(error["reason"], 0) + 1

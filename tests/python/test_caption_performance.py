@@ -307,7 +307,7 @@ def test_caption_job_end_to_end_late_rows_and_grown_counters_counted_once(genera
     # a counter increase three days after sending, and rows that arrive late
     counter_day = EXEC_DATE - dt.timedelta(days=3)
     target = warehouse(
-        "select row_id, page_name, caption_id, sent_count from eros.int_caption_performance__attributed_messages "
+        "select row_id, page_name, caption_id, sent_count from eros.int_caption_performance__window_messages "
         f"where sending_date_la = date '{counter_day}' and attribution_method = 'caption_id' and sent_count > 0 "
         "order by earnings, row_id limit 1"
     )
@@ -315,7 +315,7 @@ def test_caption_job_end_to_end_late_rows_and_grown_counters_counted_once(genera
     row_id, page, caption, sent = target[0]
     late_day = EXEC_DATE - dt.timedelta(days=1)
     templates = warehouse(
-        "select row_id, page_name, caption_id from eros.int_caption_performance__attributed_messages "
+        "select row_id, page_name, caption_id from eros.int_caption_performance__window_messages "
         f"where attribution_method = 'caption_id' and page_name != '{page}' and sending_date_la < date '{counter_day}' "
         "order by row_id limit 3"
     )

@@ -1,6 +1,6 @@
 {#-
   How the valid PPV messages of each (page_name, LA day) were attributed to captions:
-  by caption_id, by normalised text, or not at all (int_caption_performance__attributed_messages).
+  by caption_id, by normalised text, or not at all (int_caption_performance__window_messages).
   Nothing is dropped silently: ppv_messages = attributed_by_caption_id + attributed_by_text
   + unmatched_messages. Same incremental window as int_caption_performance__daily (the
   lookback days are recomputed and merged; a page-day that lost all its messages is
@@ -12,7 +12,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='merge',
+        incremental_strategy=eros_lookback_incremental_strategy(),
         unique_key=['page_name', 'sending_date_la'],
         on_schema_change='append_new_columns',
         partition_by=eros_partition_by('sending_date_la', 'date'),
@@ -22,7 +22,7 @@
 }}
 
 {%- do eros_set_incremental_predicates([
-    'DBT_INTERNAL_DEST.sending_date_la >= ' ~ eros_exec_date_plus(window.predicate_from_days),
+    eros_incremental_target_alias() ~ '.sending_date_la >= ' ~ eros_exec_date_plus(window.predicate_from_days),
 ]) %}
 
 with

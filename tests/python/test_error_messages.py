@@ -5,6 +5,7 @@ alert id prefix that is too short. No dbt process is started for any of them."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import yaml
 from eros.errors import ErosUsageError, file_problem
 from eros.preflight import check_duckdb_path, check_target_ready
 from eros.project import DEFAULT_SCHEMA, SCHEMA_ENV, duckdb_path_problem
+from eros.report import check_report_destination
 from eros.warehouse import WarehouseConfig, connect, credentials_problem, load_config
 
 from eros_test_support import PROJECT, RunEros
@@ -178,3 +180,24 @@ def test_the_schema_of_the_warehouse_name_check_is_the_profiles(tmp_path: Path, 
     check_target_ready(project, "local", tmp_path / "eros.duckdb", env={})
     assert not (tmp_path / "eros.duckdb").exists()
 
+
+def test_the_report_destination_check_creates_nothing(tmp_path: Path) -> None:
+    """eros report --out is checked before the build without creating its folder: a refused
+    or failed run leaves no empty folder (write_report creates it with the page)."""
+    before = sorted(tmp_path.iterdir())
+    check_report_destination(tmp_path / "new" / "deeper" / "report.html")
+    check_report_destination(tmp_path / "report.html")
+    assert sorted(tmp_path.iterdir()) == before, "the check left a folder or a file behind"
+    (tmp_path / "plain").write_text("")
+    assert "a part of the path is a file, not a folder" in _refusal(lambda: check_report_destination(tmp_path / "plain" / "sub" / "r.html"))
+    assert "is a folder" in _refusal(lambda: check_report_destination(tmp_path))
+    if os.geteuid() != 0:  # root writes anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(0o500)
+        try:
+            assert "permission denied" in _refusal(lambda: check_report_destination(locked / "new" / "report.html"))
+            assert "permission denied" in _refusal(lambda: check_report_destination(locked / "report.html"))
+        finally:
+            locked.chmod(0o700)
+        assert not (locked / "new").exists()

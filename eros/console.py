@@ -102,6 +102,15 @@ def number(value: Any, decimals: int = 1, *, fixed: bool = False) -> str:
     return f"{as_float:,.{decimals}f}"
 
 
+def percent(value: Any) -> str:
+    """The one percent format: one decimal always, ``97.4%``, ``100.0%``, ``0.5%``; ``none``
+    for a missing value. The warehouse's alert messages use the same (macro ``eros_percent``,
+    macros/utils/formatting.sql)."""
+    if value is None:
+        return "none"
+    return f"{number(float(value), 1, fixed=True)}%"
+
+
 def seconds(value: Any) -> str:
     """A duration: ``43.0 s`` (``1,234.5 s``); ``none`` when missing."""
     if value is None:
@@ -269,7 +278,7 @@ def print_job_summary(outcome: dict[str, Any]) -> None:
             if key.endswith("_seconds"):
                 rows.append((key.replace("_", " "), seconds(value)))
             elif key.endswith("_pct"):  # one percent format: '97.0%', as in the report and alerts
-                rows.append((key[: -len("_pct")].replace("_", " "), f"{number(float(value), 1, fixed=True)}%"))
+                rows.append((key[: -len("_pct")].replace("_", " "), percent(value)))
             else:
                 rows.append((key.replace("_", " "), value))
     rows.append(("duration", seconds(outcome.get("duration_seconds"))))

@@ -260,7 +260,7 @@ def format_observed(check_name: str, value: Any) -> str:
     if unit == "h":
         return f"{console.number(float(value), 1, fixed=True)} h"
     if unit == "%":  # as everywhere else: '97.4%' (alert messages, the report, page errors)
-        return f"{console.number(float(value), 1, fixed=True)}%"
+        return console.percent(value)
     return console.number(value, 2)
 
 

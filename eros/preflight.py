@@ -9,7 +9,8 @@ no warehouse query), so the CLI and the tests call the same functions.
 Rules:
 
 * DuckDB target: the warehouse path is a DuckDB file (its header says ``DUCK``), or does
-  not exist yet in a folder that exists. Only the default folder
+  not exist yet in a folder that exists (:func:`eros.project.duckdb_path_problem`, which
+  the read commands use too). Only the default folder
   (``<project>/warehouse``) is created when missing: a mistyped ``EROS_DUCKDB_PATH``
   folder is refused, not created. The file and its folder must be writable (DuckDB writes
   a ``.wal`` file beside the database), and the folder's file system must have at least
@@ -38,7 +39,7 @@ from typing import Any
 
 from eros.core import LA, today_in_la
 from eros.errors import ErosUsageError
-from eros.project import DEFAULT_DUCKDB_RELATIVE, duckdb_catalog_clash, project_vars, target_type
+from eros.project import DEFAULT_DUCKDB_RELATIVE, duckdb_path_problem, project_vars, target_type
 
 # Floor of free disk space on the warehouse's file system, in MB (env EROS_MIN_FREE_MB).
 MIN_FREE_ENV = "EROS_MIN_FREE_MB"
@@ -50,7 +51,6 @@ RESERVED_VARS = {"execution_date": "--date", "as_of_timestamp": "--as-of"}
 UNDECLARED_KNOWN_VARS = ("eros_elementary_enabled", "eros_evaluate_alerts", "eros_job")
 # How far after today (LA) a --date / --as-of may be without --allow-future.
 MAX_FUTURE_DAYS = 1
-DUCKDB_MAGIC = b"DUCK"
 
 
 def min_free_mb(env: Mapping[str, str] | None = None) -> float:
@@ -83,32 +83,15 @@ def _writable(path: Path) -> bool:
     return True
 
 
-def _describe(path: Path) -> str:
-    """What a non-DuckDB file looks like: 'an empty file', 'a text file' or 'not a DuckDB database'."""
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(4096)
-    except OSError as exc:
-        raise ErosUsageError(f"warehouse {path}: cannot be read ({exc.strerror or exc})") from None
-    if not head:
-        return "is an empty file, not a DuckDB database (delete it, or point EROS_DUCKDB_PATH elsewhere)"
-    if len(head) >= 12 and head[8:12] == DUCKDB_MAGIC:
-        return ""
-    try:
-        head.decode("utf-8")
-        kind = "a text file"
-    except UnicodeDecodeError:
-        kind = "a file of another format"
-    return f"is {kind}, not a DuckDB database (point EROS_DUCKDB_PATH at a .duckdb file)"
-
-
-def check_duckdb_path(path: Path, *, project: Path, env: Mapping[str, str] | None = None,
+def check_duckdb_path(path: Path, *, project: Path, schema: str | None = None, env: Mapping[str, str] | None = None,
                       create_default_folder: bool = True, create_any_folder: bool = False) -> Path:
     """Check a DuckDB warehouse path before dbt opens it (module docstring).
 
     Args:
         path: the warehouse file (absolute, :func:`eros.project.duckdb_path`).
         project: the dbt project (its ``warehouse/`` folder is the one folder created).
+        schema: the target schema the profile renders (None: ``$EROS_SCHEMA`` or its
+            default), for the name check of :func:`eros.project.duckdb_catalog_clash`.
         env: environment with ``EROS_MIN_FREE_MB`` (default os.environ).
         create_default_folder: create ``<project>/warehouse`` when it is the missing folder.
         create_any_folder: create any missing folder (``eros generate``, whose purpose is to
@@ -118,36 +101,24 @@ def check_duckdb_path(path: Path, *, project: Path, env: Mapping[str, str] | Non
         ``path``.
 
     Raises:
-        ErosUsageError: ``warehouse <path>: <cause>`` (a folder, a text or empty file,
-            read-only, missing or unwritable folder, too little free disk, a file name
-            DuckDB would confuse with a schema: :func:`eros.project.duckdb_catalog_clash`).
+        ErosUsageError: ``warehouse <path>: <cause>``: what :func:`eros.project.duckdb_path_problem`
+            says (a folder, a missing folder, a text or empty file, a file name DuckDB would
+            confuse with a schema), or a read-only file, an unwritable folder, too little
+            free disk.
     """
     folder = path.parent
-    if path.is_dir():
-        raise ErosUsageError(f"warehouse {path}: is a folder, not a DuckDB file (EROS_DUCKDB_PATH must name a file inside it)")
-    clash = duckdb_catalog_clash(path)
-    if clash:
-        raise ErosUsageError(f"warehouse {path}: {clash}")
-    if path.exists():
-        if not path.is_file():
-            raise ErosUsageError(f"warehouse {path}: is not a regular file")
-        problem = _describe(path)
-        if problem:
-            raise ErosUsageError(f"warehouse {path}: {problem}")
-        if not _writable(path):
-            raise ErosUsageError(f"warehouse {path}: the file is read-only (make it writable: chmod u+w)")
-    elif not folder.exists():
-        default_folder = (project / DEFAULT_DUCKDB_RELATIVE).parent.resolve()
-        if create_any_folder or (folder.resolve() == default_folder and create_default_folder):
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise ErosUsageError(f"warehouse {path}: cannot create the folder {folder} ({exc.strerror or exc})") from None
-        else:
-            raise ErosUsageError(f"warehouse {path}: the folder {folder} does not exist (mistyped? eros creates no folder but "
-                                 f"{default_folder}; create it first)")
-    elif not folder.is_dir():
-        raise ErosUsageError(f"warehouse {path}: {folder} is not a folder")
+    default_folder = (project / DEFAULT_DUCKDB_RELATIVE).parent.resolve()
+    creatable = folder if create_any_folder else default_folder if create_default_folder else None
+    problem = duckdb_path_problem(path, schema=schema, creatable_folder=creatable)
+    if problem:
+        raise ErosUsageError(f"warehouse {path}: {problem}")
+    if path.exists() and not _writable(path):
+        raise ErosUsageError(f"warehouse {path}: the file is read-only (make it writable: chmod u+w)")
+    if not folder.exists():  # missing and let pass above: the one folder this check creates
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ErosUsageError(f"warehouse {path}: cannot create the folder {folder} ({exc.strerror or exc})") from None
     if folder.exists() and not _writable(folder):
         raise ErosUsageError(f"warehouse {path}: the folder {folder} is not writable (DuckDB writes its .wal file beside the database)")
     floor = min_free_mb(env)
@@ -181,7 +152,9 @@ def check_target_ready(project: Path, target: str, duckdb_file: Path, *, env: Ma
     """
     kind = target_type(project, target)
     if kind == "duckdb":
-        check_duckdb_path(duckdb_file, project=project, env=env)
+        from eros.warehouse import load_config  # the rendered profile: the schema dbt will use
+
+        check_duckdb_path(duckdb_file, project=project, schema=load_config(project, target).schema, env=env)
     elif kind == "bigquery":
         check_bigquery_credentials(project, target)
 

@@ -19,6 +19,12 @@ import yaml
 from eros.errors import ErosUsageError, file_problem
 
 DEFAULT_DUCKDB_RELATIVE = Path("warehouse") / "eros_warehouse.duckdb"
+# The target schema when the profile is not rendered: profiles.yml's own default,
+# schema: "{{ env_var('EROS_SCHEMA', 'eros') }}" (tests/python/test_error_messages.py checks they agree).
+SCHEMA_ENV = "EROS_SCHEMA"
+DEFAULT_SCHEMA = "eros"
+# Bytes 8-11 of every DuckDB database file.
+DUCKDB_MAGIC = b"DUCK"
 
 
 def _is_eros_project(path: Path) -> bool:
@@ -122,24 +128,95 @@ def source_schema() -> str:
     return os.environ.get("EROS_SOURCE_SCHEMA", "raw")
 
 
-def duckdb_catalog_clash(path: Path) -> str | None:
+def duckdb_catalog_clash(path: Path, schema: str | None = None) -> str | None:
     """Why DuckDB cannot use ``path`` as this project's warehouse name, or None.
 
     DuckDB names the attached database (its catalog) after the file's stem, so a file
     ``eros.duckdb`` makes every reference to the schema ``eros`` ambiguous ("Binder Error:
     Ambiguous reference to catalog or schema"). The project's schemas are the target
-    schema (``EROS_SCHEMA``, default ``eros``), its ``<schema>_...`` custom schemas
-    (Elementary's ``eros_elementary``) and the source schema (:func:`source_schema`).
+    schema, its ``<schema>_...`` custom schemas (Elementary's ``eros_elementary``) and the
+    source schema (:func:`source_schema`).
+
+    Args:
+        path: the warehouse file.
+        schema: the target schema as the profile renders it
+            (:attr:`eros.warehouse.WarehouseConfig.schema`); None when the caller has no
+            rendered profile: ``$EROS_SCHEMA`` or :data:`DEFAULT_SCHEMA`, profiles.yml's
+            own default.
 
     Returns:
         A one-line cause and fix, or None when the name is free.
     """
     stem = path.stem.lower()
-    schema = os.environ.get("EROS_SCHEMA", "eros").lower()
+    schema = (schema or os.environ.get(SCHEMA_ENV, DEFAULT_SCHEMA)).lower()
     if stem in {schema, source_schema().lower()} or stem.startswith(f"{schema}_elementary"):
         return (f"DuckDB names the database after the file ('{path.stem}'), which is also a schema of this project, "
                 f"so every query would be ambiguous: rename the file (for example {schema}_warehouse.duckdb)")
     return None
+
+
+def _duckdb_content_problem(path: Path) -> str | None:
+    """What an existing file that is not a DuckDB database is (its header does not say
+    :data:`DUCKDB_MAGIC`), or None for a DuckDB file."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    if not head:
+        return "is an empty file, not a DuckDB database (delete it, or point EROS_DUCKDB_PATH elsewhere)"
+    if len(head) >= 12 and head[8:12] == DUCKDB_MAGIC:
+        return None
+    try:
+        head.decode("utf-8")
+        kind = "a text file"
+    except UnicodeDecodeError:
+        kind = "a file of another format"
+    return f"is {kind}, not a DuckDB database (point EROS_DUCKDB_PATH at a .duckdb file)"
+
+
+def duckdb_path_problem(path: Path, *, schema: str | None = None, creatable_folder: Path | None = None) -> str | None:
+    """Why ``path`` cannot be the DuckDB warehouse file, or None: the one description of a
+    bad warehouse path, for the commands that run dbt (:func:`eros.preflight.check_duckdb_path`)
+    and those that read without it (:func:`eros.warehouse.connect`). Reads the file's first
+    bytes only; opens no database.
+
+    In order: a folder; a name DuckDB confuses with a schema (:func:`duckdb_catalog_clash`);
+    a missing folder, or a file where the folder should be; something that is not a
+    regular file; a file that is not a DuckDB database (empty, text, another format) or
+    cannot be read. A missing file in an existing folder is no problem here: dbt creates
+    it, and the read commands say there is no warehouse yet.
+
+    Args:
+        path: the warehouse file (absolute: :func:`duckdb_path`).
+        schema: the target schema, for :func:`duckdb_catalog_clash`.
+        creatable_folder: the folder the caller creates when it is missing (the default
+            ``<project>/warehouse``): missing, it is no problem; the message for another
+            missing folder names it. None: any missing folder is a problem.
+
+    Returns:
+        One line to follow ``warehouse <path>: ``, ``<cause> (<fix>)``, for example
+        ``is a folder, not a DuckDB file (EROS_DUCKDB_PATH must name a file inside it)``;
+        None when DuckDB can use the path.
+    """
+    folder = path.parent
+    if path.is_dir():
+        return "is a folder, not a DuckDB file (EROS_DUCKDB_PATH must name a file inside it)"
+    clash = duckdb_catalog_clash(path, schema)
+    if clash:
+        return clash
+    if not folder.exists():
+        if creatable_folder is not None and folder.resolve() == creatable_folder.resolve():
+            return None
+        creates = f" eros creates no folder but {creatable_folder}; create it first" if creatable_folder is not None else ""
+        return f"the folder {folder} does not exist (mistyped EROS_DUCKDB_PATH?{creates})"
+    if not folder.is_dir():
+        return f"{folder} is not a folder"
+    if not path.exists():
+        return None
+    if not path.is_file():
+        return "is not a regular file"
+    return _duckdb_content_problem(path)
 
 
 def dbt_executable() -> str:

@@ -403,19 +403,33 @@ def _elementary_link(out_path: Path, project: Path, given: Path | None) -> str |
 
 
 def check_report_destination(out_path: Path) -> None:
-    """Refuse an HTML destination that cannot be written, before any dbt work: its folder
-    is created (as :func:`write_report` would) and a temporary file is created and removed
-    in it, which catches read-only folders and pseudo file systems alike.
+    """Refuse an HTML destination that cannot be written, before any dbt work, creating
+    nothing (:func:`write_report` creates the missing folders once the page is built, so a
+    refused or failed run leaves no empty folder behind).
+
+    The nearest existing folder of ``out_path`` (its own folder, else the closest ancestor
+    that exists) must be a folder this user may write and enter (``os.access``); when
+    ``out_path``'s own folder exists, a temporary file is also created and removed in it,
+    which catches read-only and pseudo file systems that ``os.access`` passes (and root).
 
     Raises:
-        ErosUsageError: ``<path>: <cause>: <fix>`` (:func:`eros.errors.file_problem`).
+        ErosUsageError: ``<path>: <cause>: <fix>`` (:func:`eros.errors.file_problem`): the
+            path is a folder, a part of it is a file, the folder or the file is not writable.
     """
     try:
         if out_path.is_dir():
             raise IsADirectoryError(21, "Is a directory", str(out_path))
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=out_path.parent, prefix=".eros-report-", suffix=".tmp"):
-            pass
+        folder = out_path.absolute().parent
+        existing = folder
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if not existing.is_dir():
+            raise NotADirectoryError(20, "Not a directory", str(existing))
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise PermissionError(13, "Permission denied", str(existing))
+        if existing == folder:
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=".eros-report-", suffix=".tmp"):
+                pass
         if out_path.exists() and not os.access(out_path, os.W_OK):
             raise PermissionError(13, "Permission denied", str(out_path))
     except OSError as exc:

@@ -25,7 +25,7 @@ from typing import Any
 
 from eros.core import TS_FORMAT
 from eros.errors import ErosRunError, ErosUsageError
-from eros.project import check_target, duckdb_catalog_clash, duckdb_path, profile_outputs
+from eros.project import check_target, duckdb_path, duckdb_path_problem, profile_outputs
 
 _PARAM = re.compile(r"@([A-Za-z_][A-Za-z0-9_]*)")
 
@@ -349,7 +349,9 @@ def _bigquery_client(config: WarehouseConfig) -> Any:
 
 
 def _open_hint(exc: Exception) -> str:
-    """The fix for a DuckDB file that exists but does not open (for :func:`connect`)."""
+    """The fix for a DuckDB file that passed :func:`eros.project.duckdb_path_problem` (its
+    header says DuckDB) but does not open: locked, another DuckDB version, damaged (for
+    :func:`connect`)."""
     text = str(exc).lower()
     if "lock" in text:
         return "another process holds the file: wait for the running eros or dbt command to end, or stop it"
@@ -371,9 +373,11 @@ def connect(project: Path, target: str | None = None, *, read_only: bool = True)
         A :class:`Warehouse`, closed on exit.
 
     Raises:
-        ErosUsageError: unknown target, no warehouse file yet, a folder or a missing folder
-            as the path, a file name DuckDB confuses with a schema, missing credentials.
-        ErosRunError: the warehouse cannot be opened (locked, not a DuckDB file), with the fix.
+        ErosUsageError: unknown target, no warehouse file yet, a path DuckDB cannot use
+            (``warehouse <path>: <cause>``, :func:`eros.project.duckdb_path_problem`: a
+            folder, a missing folder, a file that is not a DuckDB database, a file name
+            DuckDB confuses with a schema), missing credentials.
+        ErosRunError: the warehouse cannot be opened (locked, another DuckDB version), with the fix.
     """
     config = load_config(project, target)
     if config.type == "duckdb":
@@ -381,14 +385,10 @@ def connect(project: Path, target: str | None = None, *, read_only: bool = True)
 
         assert config.path is not None
         path = config.path
-        if path.is_dir():
-            raise ErosUsageError(f"warehouse {path}: is a folder, not a DuckDB file (EROS_DUCKDB_PATH must name a file inside it)")
-        if not path.parent.is_dir():
-            raise ErosUsageError(f"warehouse {path}: the folder {path.parent} does not exist (mistyped EROS_DUCKDB_PATH?)")
-        clash = duckdb_catalog_clash(path)
-        if clash:
-            raise ErosUsageError(f"warehouse {path}: {clash}")
-        if not path.is_file():
+        problem = duckdb_path_problem(path, schema=config.schema)
+        if problem:
+            raise ErosUsageError(f"warehouse {path}: {problem}")
+        if not path.exists():
             raise ErosUsageError(f"no warehouse yet at {path}: run 'eros demo' or 'eros run daily' first")
         try:
             client: Any = duckdb.connect(str(path), read_only=read_only)

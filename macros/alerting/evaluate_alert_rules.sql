@@ -227,9 +227,17 @@
 {% endmacro %}
 
 
-{#- The alert message of a rule: description, observed value and threshold in the rule's unit, detail. -#}
+{#- The alert message of a rule: description, observed value and threshold in the rule's unit
+    (a unit '% of ...' in the one percent format, eros_percent: '97.4% of PPV messages'), detail. -#}
 {% macro eros_alert_rule_message(c) %}
-    {{ return(c.description ~ ': ' ~ eros_number(c.observed_value) ~ ('' if c.unit.startswith('%') else ' ') ~ c.unit ~ ' (threshold ' ~ eros_number(c.threshold) ~ ('%' if c.unit.startswith('%') else '') ~ '); ' ~ c.detail ~ ' [rule ' ~ c.rule_id ~ ']') }}
+    {% if c.unit.startswith('%') %}
+        {% set observed = eros_percent(c.observed_value) ~ c.unit[1:] %}
+        {% set threshold = eros_percent(c.threshold) %}
+    {% else %}
+        {% set observed = eros_number(c.observed_value) ~ ' ' ~ c.unit %}
+        {% set threshold = eros_number(c.threshold) %}
+    {% endif %}
+    {{ return(c.description ~ ': ' ~ observed ~ ' (threshold ' ~ threshold ~ '); ' ~ c.detail ~ ' [rule ' ~ c.rule_id ~ ']') }}
 {% endmacro %}
 
 

@@ -85,6 +85,6 @@
     {% set share = counts.get('attributed_pct') %}
     {% set threshold = var('caption_attribution_warning_pct') | float %}
     {% if status != 'FAILED' and share is not none and share < threshold %}
-        {% do eros_raise_alert('WARNING', job, 'Caption attribution low for ' ~ exec_text ~ ': ' ~ share ~ '% of ' ~ counts.get('ppv_messages_window') ~ ' PPV messages of the recomputed days matched a caption (threshold ' ~ threshold ~ '%; ' ~ counts.get('unmatched_messages') ~ ' unmatched)') %}
+        {% do eros_raise_alert('WARNING', job, 'Caption attribution low for ' ~ exec_text ~ ': ' ~ eros_percent(share) ~ ' of ' ~ counts.get('ppv_messages_window') ~ ' PPV messages of the recomputed days matched a caption (threshold ' ~ eros_percent(threshold) ~ '; ' ~ counts.get('unmatched_messages') ~ ' unmatched)') %}
     {% endif %}
 {% endmacro %}

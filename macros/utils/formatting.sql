@@ -15,16 +15,27 @@
 
 
 {#- The one number format of human log lines (issue 15; eros.console.number in Python):
-    thousands separators, `decimals` places for a fraction, none as 'none'. -#}
-{% macro eros_number(value, decimals=1) -%}
+    thousands separators, `decimals` places for a fraction (for a whole number too when
+    `fixed`), none as 'none'. -#}
+{% macro eros_number(value, decimals=1, fixed=false) -%}
     {%- if value is none -%}
         {{ return('none') }}
     {%- endif -%}
     {%- set as_float = value | float -%}
-    {%- if as_float == (as_float | int) -%}
+    {%- if as_float == (as_float | int) and not fixed -%}
         {{ return('{:,}'.format(as_float | int)) }}
     {%- endif -%}
     {{ return(('{:,.' ~ decimals ~ 'f}').format(as_float)) }}
+{%- endmacro %}
+
+
+{#- The one percent format (eros.console.percent in Python; tests/python/test_health.py
+    checks the two agree): one decimal always, '97.4%', '100.0%'; none as 'none'. -#}
+{% macro eros_percent(value) -%}
+    {%- if value is none -%}
+        {{ return('none') }}
+    {%- endif -%}
+    {{ return(eros_number(value, 1, fixed=true) ~ '%') }}
 {%- endmacro %}
 
 

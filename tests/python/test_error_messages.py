@@ -5,14 +5,21 @@ alert id prefix that is too short. No dbt process is started for any of them."""
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
+import yaml
 
-from eros.errors import file_problem
-from eros.warehouse import WarehouseConfig, credentials_problem
+from eros.errors import ErosUsageError, file_problem
+from eros.preflight import check_duckdb_path, check_target_ready
+from eros.project import DEFAULT_SCHEMA, SCHEMA_ENV, duckdb_path_problem
+from eros.report import check_report_destination
+from eros.warehouse import WarehouseConfig, connect, credentials_problem, load_config
 
-from eros_test_support import RunEros
+from eros_test_support import PROJECT, RunEros
 
 
 @pytest.fixture
@@ -101,3 +108,96 @@ def test_warehouse_paths_that_cannot_work_are_named_before_any_work(run_eros: Ru
     report = run_eros("report", "--out", str(tmp_path / "notes.duckdb" / "report.html"))
     assert report.returncode == 2 and "not a folder" in report.stderr and "Traceback" not in report.stderr, report.stderr
     assert not (tmp_path / "dbt-logs").exists(), "a dbt process ran"
+
+
+def _refusal(call: object) -> str:
+    """The message of the ErosUsageError ``call()`` raises."""
+    with pytest.raises(ErosUsageError) as raised:
+        call()  # type: ignore[operator]
+    return str(raised.value)
+
+
+def test_one_description_of_a_warehouse_path_for_dbt_runs_and_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """eros.project.duckdb_path_problem is the one description of a DuckDB path that cannot
+    work: the pre-dbt check (eros.preflight) and the reads without dbt (eros.warehouse.connect)
+    refuse each bad path with the same line, and opening nothing."""
+    monkeypatch.delenv(SCHEMA_ENV, raising=False)
+    monkeypatch.setenv("EROS_TARGET", "local")
+    (tmp_path / "a_folder.duckdb").mkdir()
+    (tmp_path / "notes.duckdb").write_text("page_name,caption_id\nalice,1\n")
+    (tmp_path / "image.duckdb").write_bytes(bytes(range(256)) * 8)
+    (tmp_path / "empty.duckdb").write_bytes(b"")
+    (tmp_path / "plain").write_text("")
+    with duckdb.connect(str(tmp_path / "good.duckdb")) as con:
+        con.execute("create table kept as select 1 as x")
+    expected = {
+        "a_folder.duckdb": "is a folder, not a DuckDB file (EROS_DUCKDB_PATH must name a file inside it)",
+        "nowhere/w.duckdb": f"the folder {tmp_path / 'nowhere'} does not exist (mistyped EROS_DUCKDB_PATH?)",
+        "plain/w.duckdb": f"{tmp_path / 'plain'} is not a folder",
+        "notes.duckdb": "is a text file, not a DuckDB database (point EROS_DUCKDB_PATH at a .duckdb file)",
+        "image.duckdb": "is a file of another format, not a DuckDB database",
+        "empty.duckdb": "is an empty file, not a DuckDB database",
+        "eros.duckdb": "DuckDB names the database after the file ('eros')",
+    }
+    for name, cause in expected.items():
+        path = tmp_path / name
+        problem = duckdb_path_problem(path)
+        assert problem is not None and problem.startswith(cause), (name, problem)
+        monkeypatch.setenv("EROS_DUCKDB_PATH", str(path))
+        read = _refusal(lambda: connect(PROJECT).__enter__())  # noqa: B023 (called at once)
+        assert read == f"warehouse {path}: {problem}", name
+        if name != "nowhere/w.duckdb":  # the pre-dbt check also says which folder eros creates
+            assert _refusal(lambda: check_duckdb_path(path, project=PROJECT, env={})) == read, name  # noqa: B023
+    assert "eros creates no folder but" in _refusal(lambda: check_duckdb_path(tmp_path / "nowhere" / "w.duckdb", project=PROJECT, env={}))
+    assert not (tmp_path / "nowhere").exists()
+    for fine in (tmp_path / "good.duckdb", tmp_path / "later.duckdb"):
+        assert duckdb_path_problem(fine) is None
+    assert duckdb_path_problem(tmp_path / "new" / "w.duckdb", creatable_folder=tmp_path / "new") is None
+
+
+def test_the_schema_of_the_warehouse_name_check_is_the_profiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """duckdb_catalog_clash compares the file name with the target schema the profile
+    renders (connect, the pre-dbt check of a target); without a rendered profile it falls
+    back to EROS_SCHEMA or DEFAULT_SCHEMA, which is profiles.yml's own default."""
+    monkeypatch.delenv(SCHEMA_ENV, raising=False)
+    local = yaml.safe_load((PROJECT / "profiles.yml").read_text())["eros"]["outputs"]["local"]
+    assert local["schema"].replace(" ", "") == f"{{{{env_var('{SCHEMA_ENV}','{DEFAULT_SCHEMA}')}}}}"
+    assert load_config(PROJECT, "local").schema == DEFAULT_SCHEMA
+    # a project whose profile names another schema: that schema's file name is refused, 'eros' is free
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("dbt_project.yml", "profiles.yml"):
+        shutil.copy(PROJECT / name, project / name)
+    profiles = project / "profiles.yml"
+    profiles.write_text(profiles.read_text().replace(f"{{{{ env_var('{SCHEMA_ENV}', '{DEFAULT_SCHEMA}') }}}}", "analytics"))
+    assert load_config(project, "local").schema == "analytics"
+    clash = tmp_path / "analytics.duckdb"
+    monkeypatch.setenv("EROS_DUCKDB_PATH", str(clash))
+    assert "rename the file (for example analytics_warehouse.duckdb)" in _refusal(lambda: connect(project, "local").__enter__())
+    assert "rename the file" in _refusal(lambda: check_target_ready(project, "local", clash, env={}))
+    monkeypatch.setenv("EROS_DUCKDB_PATH", str(tmp_path / "eros.duckdb"))
+    assert "no warehouse yet" in _refusal(lambda: connect(project, "local").__enter__())
+    check_target_ready(project, "local", tmp_path / "eros.duckdb", env={})
+    assert not (tmp_path / "eros.duckdb").exists()
+
+
+def test_the_report_destination_check_creates_nothing(tmp_path: Path) -> None:
+    """eros report --out is checked before the build without creating its folder: a refused
+    or failed run leaves no empty folder (write_report creates it with the page)."""
+    before = sorted(tmp_path.iterdir())
+    check_report_destination(tmp_path / "new" / "deeper" / "report.html")
+    check_report_destination(tmp_path / "report.html")
+    assert sorted(tmp_path.iterdir()) == before, "the check left a folder or a file behind"
+    (tmp_path / "plain").write_text("")
+    assert "a part of the path is a file, not a folder" in _refusal(lambda: check_report_destination(tmp_path / "plain" / "sub" / "r.html"))
+    assert "is a folder" in _refusal(lambda: check_report_destination(tmp_path))
+    if os.geteuid() != 0:  # root writes anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(0o500)
+        try:
+            assert "permission denied" in _refusal(lambda: check_report_destination(locked / "new" / "report.html"))
+            assert "permission denied" in _refusal(lambda: check_report_destination(locked / "report.html"))
+        finally:
+            locked.chmod(0o700)
+        assert not (locked / "new").exists()

@@ -25,8 +25,9 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
-from eros.console import number
-from eros_testing.number_format import SAMPLE_INTEGERS, warehouse_integer_texts
+from eros.console import number, percent
+from eros.health import format_observed
+from eros_testing.number_format import SAMPLE_INTEGERS, SAMPLE_PERCENTS, jinja_percent_texts, warehouse_integer_texts
 
 from eros_test_support import EROS, PROJECT
 
@@ -524,3 +525,14 @@ def test_warehouse_detail_numbers_use_the_one_number_format(health_env: dict[str
     texts = warehouse_integer_texts(PROJECT, health_env, SAMPLE_INTEGERS)
     assert texts == [None if v is None else number(v) for v in SAMPLE_INTEGERS]
     assert texts[SAMPLE_INTEGERS.index(1234567)] == "1,234,567"
+
+
+def test_percentages_read_the_same_in_alert_messages_and_the_cli(eros_env: dict[str, str]) -> None:
+    """One percent format (issue 15 item 2): the Jinja macro of the alert messages
+    (eros_percent) and Python's (eros.console.percent, which eros health uses) write each
+    value alike, one decimal always: '97.4%', '100.0%', never '100%' beside '100.0%'."""
+    texts = jinja_percent_texts(PROJECT, eros_env, SAMPLE_PERCENTS)
+    assert texts == [percent(v) for v in SAMPLE_PERCENTS]
+    assert texts[:3] == ["0.0%", "0.5%", "10.0%"] and texts[SAMPLE_PERCENTS.index(100)] == "100.0%"
+    assert texts[SAMPLE_PERCENTS.index(97.44)] == format_observed("caption_attribution_share", 97.44) == "97.4%"
+    assert format_observed("caption_attribution_share", None) == percent(None) == texts[-1] == "none"

@@ -1,6 +1,10 @@
 {#- Relation of a model of this project by name, from the graph (respects custom schemas
     and aliases); none when the model is unknown or its table does not exist yet. -#}
 {% macro eros_model_relation(model_name, must_exist=true) %}
+    {#- a dbt unit test renders its model without the project graph: no relation -#}
+    {% if graph.nodes is not defined %}
+        {{ return(none) }}
+    {% endif %}
     {% for node in graph.nodes.values() %}
         {% if node.resource_type in ('model', 'seed') and node.package_name == project_name and node.name == model_name %}
             {% if must_exist %}

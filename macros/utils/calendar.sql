@@ -178,6 +178,14 @@
             {%- do state.update({'offset': offset, 'end': stop}) -%}
         {%- endif -%}
     {%- endfor -%}
+    {%- if not branches -%}
+        {#- no offset change in the window (e.g. a short mass_messages_max_history_days): one offset -#}
+        {%- if state.offset is not none %}
+        cast({{ column }} - interval '{{ (state.offset.total_seconds() | int) }} seconds' as date)
+        {%- else %}
+        cast(timezone('{{ tz }}', cast({{ column }} as timestamptz)) as date)
+        {%- endif %}
+    {%- else %}
     case
     {%- for end, offset, day in branches %}
         when {{ column }} < {{ eros_timestamp_literal(end) }} then
@@ -191,4 +199,5 @@
         else cast(timezone('{{ tz }}', cast({{ column }} as timestamptz)) as date)
         {%- endif %}
     end
+    {%- endif %}
 {%- endmacro %}

@@ -27,37 +27,23 @@
 {% endmacro %}
 
 
-{#- The incremental strategy of the models that re-merge a lookback window on every run
-    (int_caption_performance__daily, caption_attribution_daily). Every key the run emits
-    replaces the stored row and other rows stay, whichever the strategy.
-    DuckDB: delete+insert. Its MERGE updates rows in place, and updating rows that an
-    earlier run had updated costs about a hundred times more: 40 CPU s against 0.3 for the
-    231,398 keys of int_caption_performance__daily at 5,000 pages (issue 12's benchmark).
-    BigQuery (default): merge, pruned by the incremental predicates. -#}
-{% macro eros_lookback_incremental_strategy() %}
-    {{ return(adapter.dispatch('eros_lookback_incremental_strategy', 'eros')()) }}
+{#- How the models that recompute a lookback window on every run (int_caption_performance__daily,
+    caption_attribution_daily) replace its keys: {'strategy': incremental_strategy, 'target_alias':
+    the alias the adapter's statement gives the stored table, for incremental predicates}. Every
+    key the run emits replaces the stored row and other rows stay, whichever the strategy.
+    DuckDB: delete+insert (dbt-duckdb's alias DBT_INCREMENTAL_TARGET). Its MERGE updates rows in
+    place, and updating rows that an earlier run had updated costs about a hundred times more:
+    40 CPU s against 0.3 for the 231,398 keys of int_caption_performance__daily at 5,000 pages
+    (issue 12's benchmark).
+    BigQuery (default): merge (dbt's alias DBT_INTERNAL_DEST), pruned by the predicates. -#}
+{% macro eros_lookback_incremental() %}
+    {{ return(adapter.dispatch('eros_lookback_incremental', 'eros')()) }}
 {% endmacro %}
 
-{% macro default__eros_lookback_incremental_strategy() %}
-    {{ return('merge') }}
+{% macro default__eros_lookback_incremental() %}
+    {{ return({'strategy': 'merge', 'target_alias': 'DBT_INTERNAL_DEST'}) }}
 {% endmacro %}
 
-{% macro duckdb__eros_lookback_incremental_strategy() %}
-    {{ return('delete+insert') }}
-{% endmacro %}
-
-
-{#- The alias the adapter's statement for eros_lookback_incremental_strategy() gives the
-    stored table, for incremental predicates: dbt's MERGE names it DBT_INTERNAL_DEST,
-    dbt-duckdb's delete+insert DBT_INCREMENTAL_TARGET. -#}
-{% macro eros_incremental_target_alias() %}
-    {{ return(adapter.dispatch('eros_incremental_target_alias', 'eros')()) }}
-{% endmacro %}
-
-{% macro default__eros_incremental_target_alias() %}
-    {{ return('DBT_INTERNAL_DEST') }}
-{% endmacro %}
-
-{% macro duckdb__eros_incremental_target_alias() %}
-    {{ return('DBT_INCREMENTAL_TARGET') }}
+{% macro duckdb__eros_lookback_incremental() %}
+    {{ return({'strategy': 'delete+insert', 'target_alias': 'DBT_INCREMENTAL_TARGET'}) }}
 {% endmacro %}

@@ -28,7 +28,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy=eros_lookback_incremental_strategy(),
+        incremental_strategy=eros_lookback_incremental().strategy,
         unique_key=['page_name', 'caption_id', 'sending_date_la'],
         on_schema_change='append_new_columns',
         partition_by=eros_partition_by('sending_date_la', 'date'),
@@ -38,7 +38,7 @@
 }}
 
 {%- do eros_set_incremental_predicates([
-    eros_incremental_target_alias() ~ '.sending_date_la >= ' ~ eros_exec_date_plus(window.predicate_from_days),
+    eros_lookback_incremental().target_alias ~ '.sending_date_la >= ' ~ eros_exec_date_plus(window.predicate_from_days),
 ]) %}
 
 with

@@ -3,7 +3,9 @@
 Steps:
 
 1. ``eros doctor`` (the write check is skipped with ``--dry-run``); any FAIL stops (exit 1).
-2. The plan: ``dbt run --select scheduled_job_runs`` (run-due's record), then
+2. The plan: ``dbt build --select alert_rules iana_time_zones`` (the seeds and their data
+   tests, which the job selectors leave out: a bad seed stops the deploy before any job's
+   build), ``dbt run --select scheduled_job_runs`` (run-due's record), then
    ``dbt build --selector <s>`` for every selector the jobs' ``dbt_steps`` build, in job
    priority order, with ``--full-refresh`` only with ``--force``. Building a job's selector
    runs that job's models and hooks, so it records a job row like a scheduled run.
@@ -28,6 +30,10 @@ from eros.dbt_invoke import DbtEvent, first_error_line, invoke
 from eros.scheduling.config import Schedules
 from eros.scheduling.doctor import Check, doctor_exit_code, run_doctor
 from eros.scheduling.exports import EXPORT_FILE_NAMES, FORMATS, export
+
+# The project's seeds: built and tested first (selectors.yml: the job selectors load them
+# without their data tests).
+SEEDS = ("alert_rules", "iana_time_zones")
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -59,7 +65,7 @@ def build_selectors(schedules: Schedules) -> list[str]:
 
 def make_plan(schedules: Schedules, *, force: bool, export_dir: Path | None) -> DeployPlan:
     """The deploy plan (module docstring)."""
-    steps = [["run", "--select", "scheduled_job_runs"]]
+    steps = [["build", "--select", *SEEDS], ["run", "--select", "scheduled_job_runs"]]
     for selector in build_selectors(schedules):
         steps.append(["build", "--selector", selector, *(["--full-refresh"] if force else [])])
     exports = {fmt: (export_dir / EXPORT_FILE_NAMES[fmt] if export_dir else None) for fmt in FORMATS}

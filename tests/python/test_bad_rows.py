@@ -99,6 +99,10 @@ COPY_ROWS = [
 ]
 # Two rows without sending_time under one row_id: both quarantined, with distinct keys.
 NULL_TIME_TWINS = "null_time_twins"
+# A row_id the loader reused for another message at another sending_time (not a copy: DOMAIN.md
+# says row_id is unique, so this is the loader's defect): both rows stay valid, the unique
+# tests on row_id warn, and no job fails.
+REUSED_ROW_ID = "reused_row_id"
 
 REFERENCE_CASES = {
     # name: (source_table, quarantine_reason)
@@ -170,6 +174,10 @@ def _plant(db: str) -> dict[str, Any]:
             rows.append({**dict(zip(COLUMNS, original, strict=True)), **case.changes, "message": f"bad-{case.name}"})
         for n in (1, 2):
             rows.append({**base, "row_id": f"bad-{NULL_TIME_TWINS}", "message": f"bad-{NULL_TIME_TWINS}-{n}", "sending_time": None})
+        # the template row's id again, one hour later, as a PPV that earned nothing (the
+        # victim page's revenue holds)
+        rows.append({**base, "message": f"bad-{REUSED_ROW_ID}", "sending_time": base["sending_time"] + dt.timedelta(hours=1),
+                     "earnings": 0.0, "purchased_count": 0.0})
         # one statement per row: each binds its own types ('infinity' is text DuckDB casts)
         con.executemany(f"insert into raw.mass_messages ({', '.join(COLUMNS)}) values ({', '.join(['?'] * len(COLUMNS))})",
                         [[row[c] for c in COLUMNS] for row in rows])
@@ -198,7 +206,7 @@ def _plant(db: str) -> dict[str, Any]:
                    "mid", True, AS_OF - dt.timedelta(days=1), None, None, None]
         con.executemany(f"insert into raw.active_caption_assignments ({lock_cols}) values ({', '.join(['?'] * 13)})",
                         [dup, null_key, variant])
-    return {"victim": victim, "older": older, "newer": newer, "exact": exact, "lock": lock,
+    return {"victim": victim, "older": older, "newer": newer, "exact": exact, "lock": lock, "reused_row_id": base["row_id"],
             "copies": {row["message"]: row["row_id"] for row in rows if row["message"] in {f"bad-{c.name}" for c in COPY_ROWS}}}
 
 
@@ -352,6 +360,21 @@ def test_the_conservation_data_test_and_the_warn_tests_ran(runs, dbt_state_dir):
                  "source_not_null_scheduler_caption_bank_caption_id"):
         assert by_name[name]["status"] == "warn", name
     assert by_name["unique_stg_scheduler__caption_bank_caption_id"]["status"] == "pass"
+
+
+def test_a_row_id_reused_at_another_time_warns_and_fails_no_job(runs, dbt_state_dir):
+    db, reused = runs["dirty"], runs["reused_row_id"]
+    both = "select count(*) from eros.{} where row_id = ?"
+    assert _q(db, both.format("int_mass_messages__valid"), [reused]) == [(2,)]
+    assert _q(db, both.format("int_caption_performance__window_messages"), [reused]) == [(2,)]
+    assert runs["dirty_daily"]["status"] == "SUCCESS"
+    assert runs["dirty_caption"]["status"] == "SUCCESS", runs["dirty_caption"].get("error_message")
+    results = list((dbt_state_dir / "target" / "eros-runs").glob("*/run_results.json"))
+    for job, test in (("dirty_daily", "unique_int_mass_messages__valid_row_id"),
+                      ("dirty_caption", "unique_int_caption_performance__window_messages_row_id")):
+        run = next(r for r in results if _invocation(r) == runs[job]["job_id"])
+        by_name = {x["unique_id"].split(".")[2]: x for x in json.loads(run.read_text())["results"]}
+        assert by_name[test]["status"] == "warn", (job, test)
 
 
 def _invocation(path: Path) -> str:

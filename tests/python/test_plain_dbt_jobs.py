@@ -378,3 +378,22 @@ def test_hook_refs_are_declared_in_the_hook_text(eros_env: dict[str, str], tmp_p
     for hook_name, names in (("eros-on-run-start-0", expected["on-run-start"]), ("eros-on-run-end-0", expected["on-run-end"])):
         depends = {uid.split(".")[-1] for uid in hooks[hook_name]["depends_on"]["nodes"]}
         assert names <= depends, (hook_name, sorted(names - depends))
+
+
+def test_descriptions_become_duckdb_comments_only_when_asked(eros_env: dict[str, str]) -> None:
+    """macros/utils/persist_docs.sql: on DuckDB dbt's persist_docs (every comment re-written
+    on every run) is off unless var eros_duckdb_persist_docs is true."""
+    env = dict(eros_env, DBT_PROFILES_DIR=str(PROJECT))
+    sql = ("select comment from duckdb_columns() where schema_name = 'eros' and table_name = 'etl_job_runs' "
+           "and column_name = 'job_id'")
+
+    def comment() -> str | None:
+        with duckdb.connect(env["EROS_DUCKDB_PATH"], read_only=True) as con:
+            return con.execute(sql).fetchone()[0]
+
+    proc = plain_dbt(env, "run", "--select", "etl_job_runs")
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert comment() is None
+    proc = plain_dbt(env, "run", "--select", "etl_job_runs", "--vars", "{eros_duckdb_persist_docs: true}")
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert "invocation_id" in (comment() or "")

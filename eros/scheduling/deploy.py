@@ -4,8 +4,9 @@ Steps:
 
 1. ``eros doctor`` (the write check is skipped with ``--dry-run``); any FAIL stops (exit 1).
 2. The plan: ``dbt build --select alert_rules iana_time_zones`` (the seeds and their data
-   tests, which the job selectors leave out: a bad seed stops the deploy before any job's
-   build), ``dbt run --select scheduled_job_runs`` (run-due's record), then
+   tests first: a bad seed stops the deploy before any job's build; ``--full-refresh`` with
+   ``--force``, so a seed whose columns changed reloads), ``dbt run --select
+   scheduled_job_runs`` (run-due's record), then
    ``dbt build --selector <s>`` for every selector the jobs' ``dbt_steps`` build, in job
    priority order, with ``--full-refresh`` only with ``--force``. Building a job's selector
    runs that job's models and hooks, so it records a job row like a scheduled run.
@@ -31,8 +32,8 @@ from eros.scheduling.config import Schedules
 from eros.scheduling.doctor import Check, doctor_exit_code, run_doctor
 from eros.scheduling.exports import EXPORT_FILE_NAMES, FORMATS, export
 
-# The project's seeds: built and tested first (selectors.yml: the job selectors load them
-# without their data tests).
+# The project's seeds: built and tested before any job's build (every job selector also
+# loads and tests them).
 SEEDS = ("alert_rules", "iana_time_zones")
 
 EXIT_OK = 0
@@ -65,9 +66,11 @@ def build_selectors(schedules: Schedules) -> list[str]:
 
 def make_plan(schedules: Schedules, *, force: bool, export_dir: Path | None) -> DeployPlan:
     """The deploy plan (module docstring)."""
-    steps = [["build", "--select", *SEEDS], ["run", "--select", "scheduled_job_runs"]]
+    refresh = ["--full-refresh"] if force else []
+    # --force: the seeds too (a seed whose columns changed loads only with --full-refresh)
+    steps = [["build", "--select", *SEEDS, *refresh], ["run", "--select", "scheduled_job_runs"]]
     for selector in build_selectors(schedules):
-        steps.append(["build", "--selector", selector, *(["--full-refresh"] if force else [])])
+        steps.append(["build", "--selector", selector, *refresh])
     exports = {fmt: (export_dir / EXPORT_FILE_NAMES[fmt] if export_dir else None) for fmt in FORMATS}
     return DeployPlan(steps, exports)
 

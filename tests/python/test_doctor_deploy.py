@@ -60,7 +60,7 @@ def test_deploy_dry_run_changes_nothing_then_force_deploys(run_eros: RunEros, ge
                             stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=1200)
     assert forced.returncode == 0, forced.stdout + forced.stderr
     assert "dbt build --selector daily --full-refresh: ok" in forced.stdout and "deploy done" in forced.stdout
-    assert "dbt build --select alert_rules iana_time_zones: ok" in forced.stdout
+    assert "dbt build --select alert_rules iana_time_zones --full-refresh: ok" in forced.stdout
     tables = {row[0] for row in warehouse("select table_name from information_schema.tables where table_schema = 'eros'")}
     assert {"scheduled_job_runs", "etl_job_runs", "schedule_generation_queue", "lock_sweep_log"} <= tables
     assert {p.name for p in exports.iterdir()} == {"eros-dbt-cloud-jobs.yml", "eros.crontab", "eros-schedules.github-actions.yml"}

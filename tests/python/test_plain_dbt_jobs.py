@@ -303,10 +303,12 @@ def test_every_job_selector_selects_the_alert_rules_seed_and_its_models(eros_env
         assert ("lock_sweep_run" in listed) == (spec.selector in ("daily", "lock_sweep")), spec.selector
 
 
-def test_seed_data_tests_run_at_deploy_and_in_the_alerts_selector_not_in_every_job(eros_env: dict[str, str]) -> None:
-    """selectors.yml (note at the top): the job selectors load the seeds without their data
-    tests; `eros deploy` builds the seeds with their tests first (test_doctor_deploy runs
-    it), and the alerts selector keeps the alert_rules tests."""
+def test_every_job_tests_the_alert_rules_seed_and_deploy_tests_the_seeds_first(eros_env: dict[str, str]) -> None:
+    """Every job loads alert_rules from the checkout it runs in (a git push reaches dbt Cloud
+    without `eros deploy`), so every job selector runs the seed's data tests: a bad CSV
+    fails the next run, naming the seed's test, instead of silently disabling a rule (a
+    NULL threshold never holds). `eros deploy` builds and tests the seeds before any job's
+    build (test_doctor_deploy runs it), with --full-refresh under --force."""
     from eros.scheduling.deploy import SEEDS, make_plan
 
     env = dict(eros_env, DBT_PROFILES_DIR=str(PROJECT))
@@ -317,13 +319,13 @@ def test_seed_data_tests_run_at_deploy_and_in_the_alerts_selector_not_in_every_j
         return {name for name in proc.stdout.split() if any(seed in name for seed in SEEDS)}
 
     seed_tests = tests_on_seeds("--select", " ".join(SEEDS))
-    assert len(seed_tests) >= 13 and any(name.startswith("not_null_alert_rules_") for name in seed_tests)
-    for spec in JOBS.values():
-        assert tests_on_seeds("--selector", spec.selector) == set(), spec.selector
     alert_rules_tests = {name for name in seed_tests if "alert_rules" in name}
-    assert alert_rules_tests <= tests_on_seeds("--selector", "alerts")
-    first = make_plan(load_schedules(PROJECT / "jobs.yml"), force=False, export_dir=None).dbt_steps[0]
-    assert first == ["build", "--select", *SEEDS]
+    assert len(alert_rules_tests) >= 11 and any(name.startswith("not_null_alert_rules_threshold") for name in seed_tests)
+    for selector in [spec.selector for spec in JOBS.values()] + ["alerts", "health"]:
+        assert alert_rules_tests <= tests_on_seeds("--selector", selector), selector
+    schedules = load_schedules(PROJECT / "jobs.yml")
+    assert make_plan(schedules, force=False, export_dir=None).dbt_steps[0] == ["build", "--select", *SEEDS]
+    assert make_plan(schedules, force=True, export_dir=None).dbt_steps[0] == ["build", "--select", *SEEDS, "--full-refresh"]
 
 
 def _contract_type(text: str) -> str:

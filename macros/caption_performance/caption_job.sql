@@ -80,11 +80,11 @@
     {% elif status == 'COMPLETED_NO_WORK' %}
         {% do eros_raise_alert('WARNING', job, 'Caption performance COMPLETED_NO_WORK for ' ~ exec_text ~ ': ' ~ message) %}
     {% elif var('alert_on_success', false) %}
-        {% do eros_raise_alert('INFO', job, 'Caption performance succeeded for ' ~ exec_text ~ ': ' ~ counts.get('captions_updated') ~ ' captions updated') %}
+        {% do eros_raise_alert('INFO', job, 'Caption performance succeeded for ' ~ exec_text ~ ': ' ~ eros_number(counts.get('captions_updated')) ~ ' captions updated') %}
     {% endif %}
     {% set share = counts.get('attributed_pct') %}
     {% set threshold = var('caption_attribution_warning_pct') | float %}
     {% if status != 'FAILED' and share is not none and share < threshold %}
-        {% do eros_raise_alert('WARNING', job, 'Caption attribution low for ' ~ exec_text ~ ': ' ~ eros_percent(share) ~ ' of ' ~ counts.get('ppv_messages_window') ~ ' PPV messages of the recomputed days matched a caption (threshold ' ~ eros_percent(threshold) ~ '; ' ~ counts.get('unmatched_messages') ~ ' unmatched)') %}
+        {% do eros_raise_alert('WARNING', job, 'Caption attribution low for ' ~ exec_text ~ ': ' ~ eros_percent(share) ~ ' of ' ~ eros_number(counts.get('ppv_messages_window')) ~ ' PPV messages of the recomputed days matched a caption (threshold ' ~ eros_percent(threshold) ~ '; ' ~ eros_number(counts.get('unmatched_messages')) ~ ' unmatched)') %}
     {% endif %}
 {% endmacro %}

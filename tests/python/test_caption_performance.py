@@ -371,3 +371,28 @@ def test_caption_job_without_messages_is_no_work(generate, run_eros, eros_env):
     assert outcome["status"] == "COMPLETED_NO_WORK"
     assert [a["alert_level"] for a in outcome["alerts"]] == ["WARNING"]
     assert outcome["counts"]["captions_updated"] == 0
+
+
+def test_low_attribution_warns_with_the_counts(generate, run_eros):
+    """A share of attributed PPV messages below caption_attribution_warning_pct raises a
+    WARNING and leaves the status SUCCESS; its counts use the one number format (eros_number)."""
+    generate(6, 40)
+    # the first run recomputes the whole history: enough messages for a thousands separator
+    proc = run_eros("run", "caption-performance", "--date", EXEC_DATE.isoformat(), "--as-of", as_of_for(EXEC_DATE),
+                    "--var", "caption_attribution_warning_pct=99.9", "--json")
+    outcome = json.loads(proc.stdout)
+    assert proc.returncode == 0 and outcome["status"] == "SUCCESS", proc.stderr
+    counts = outcome["counts"]
+    assert counts["ppv_messages_window"] >= 1000, counts
+    (alert,) = [a for a in outcome["alerts"] if "attribution" in a["alert_message"]]
+    assert alert["alert_level"] == "WARNING"
+    assert alert["alert_message"] == (
+        f"Caption attribution low for {EXEC_DATE}: {counts['attributed_pct']:.1f}% of {counts['ppv_messages_window']:,} PPV messages "
+        f"of the recomputed days matched a caption (threshold 99.9%; {counts['unmatched_messages']:,} unmatched)"
+    )
+
+    # at the default threshold (80%) the same data (about 97% attributed) raises no such alert
+    code, outcome, stderr = _run_caption(run_eros, EXEC_DATE, as_of_for(EXEC_DATE))
+    assert code == 0 and outcome["status"] == "SUCCESS", stderr
+    assert outcome["counts"]["attributed_pct"] > 80
+    assert [a for a in outcome["alerts"] if "attribution" in a["alert_message"]] == []

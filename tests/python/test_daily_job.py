@@ -167,7 +167,8 @@ def test_rerun_adds_nothing_and_keeps_rows_the_builder_moved_on(generate, run_er
 
 def test_five_invalid_pages_trip_the_circuit_breaker(generate, run_eros, warehouse):
     # DOMAIN.md: 5 failed pages in one run (var circuit_breaker_failed_pages) stop it: exactly the
-    # threshold trips (4 does not, next test), so an off-by-one fails here. A normal day first, so the queue table exists and holds the previous day's rows
+    # threshold trips (4 does not, next test), so an off-by-one fails here.
+    # A normal day first, so the queue table exists and holds the previous day's rows
     generate(14, 45, 21, EXEC_DATE - dt.timedelta(days=1))
     code, _, stderr = run_daily_json(run_eros, EXEC_DATE - dt.timedelta(days=1))
     assert code == 0, stderr

@@ -58,9 +58,9 @@ candidates as (
     where
         analysis.needs_schedule
         and run_errors.page_name is null
-        {% if is_incremental() %}
-            and already_queued.page_name is null
-        {% endif %}
+    {% if is_incremental() %}
+        and already_queued.page_name is null
+    {% endif %}
 
 ),
 

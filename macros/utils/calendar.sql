@@ -25,6 +25,16 @@
 {% endmacro %}
 
 
+{#- Where a job parameter came from, for error messages: 'var <name>' or 'environment
+    variable <env_name>' (the user must be told what they actually set). -#}
+{% macro eros_job_parameter_origin(name, env_name) %}
+    {% if var(name, '') not in (none, '') %}
+        {{ return('var ' ~ name) }}
+    {% endif %}
+    {{ return('environment variable ' ~ env_name) }}
+{% endmacro %}
+
+
 {% macro eros_business_tz() %}
     {{ return(var('business_time_zone', 'America/Los_Angeles')) }}
 {% endmacro %}
@@ -41,16 +51,16 @@
     {% endif %}
     {% set text = raw | string %}
     {% if not modules.re.match('^\\d{4}-\\d{2}-\\d{2}$', text) %}
-        {{ exceptions.raise_compiler_error("var execution_date must be YYYY-MM-DD, got '" ~ text ~ "'") }}
+        {{ exceptions.raise_compiler_error(eros_job_parameter_origin('execution_date', 'EROS_EXECUTION_DATE') ~ " must be YYYY-MM-DD, got '" ~ text ~ "'") }}
     {% endif %}
     {% set parts = text.split('-') %}
     {% set y, m, d = parts[0] | int, parts[1] | int, parts[2] | int %}
     {% if m < 1 or m > 12 or d < 1 or d > 31 %}
-        {{ exceptions.raise_compiler_error("var execution_date is not a calendar date: '" ~ text ~ "'") }}
+        {{ exceptions.raise_compiler_error(eros_job_parameter_origin('execution_date', 'EROS_EXECUTION_DATE') ~ " is not a calendar date: '" ~ text ~ "'") }}
     {% endif %}
     {% set last_day = (modules.datetime.date(y + (m // 12), (m % 12) + 1, 1) - modules.datetime.timedelta(days=1)).day %}
     {% if d > last_day %}
-        {{ exceptions.raise_compiler_error("var execution_date is not a calendar date: '" ~ text ~ "'") }}
+        {{ exceptions.raise_compiler_error(eros_job_parameter_origin('execution_date', 'EROS_EXECUTION_DATE') ~ " is not a calendar date: '" ~ text ~ "'") }}
     {% endif %}
     {{ return(modules.datetime.date(y, m, d)) }}
 {% endmacro %}
@@ -72,7 +82,7 @@
     {% elif modules.re.match('^\\d{4}-\\d{2}-\\d{2}$', text) %}
         {% set fmt = '%Y-%m-%d' %}
     {% else %}
-        {{ exceptions.raise_compiler_error("var as_of_timestamp must be an ISO timestamp in UTC (YYYY-MM-DD HH:MM:SS), got '" ~ raw ~ "'") }}
+        {{ exceptions.raise_compiler_error(eros_job_parameter_origin('as_of_timestamp', 'EROS_AS_OF_TIMESTAMP') ~ " must be an ISO timestamp in UTC (YYYY-MM-DD HH:MM:SS), got '" ~ raw ~ "'") }}
     {% endif %}
     {% set parsed = modules.datetime.datetime.strptime(text, fmt) %}
     {{ return(parsed) }}

@@ -8,6 +8,8 @@
 * A SIGKILL of the single dbt process in the middle of the daily build loses and
   duplicates nothing: the re-run closes the abandoned job row and ends in the same state as
   an uninterrupted run.
+* A bad execution date or as-of time given to plain dbt fails the build with a message that
+  names where it was set (the var or the environment variable) and records no job.
 * jobs.yml, selectors.yml, eros.jobs.JOBS and the job-name map of the hooks agree; the YAML
   contracts of the ops tables match their one column spec (macros/automation/ops_tables.sql).
 """
@@ -399,3 +401,36 @@ def test_descriptions_become_duckdb_comments_only_when_asked(eros_env: dict[str,
     proc = plain_dbt(env, "run", "--select", "etl_job_runs", "--vars", "{eros_duckdb_persist_docs: true}")
     assert proc.returncode == 0, proc.stdout[-2000:]
     assert "invocation_id" in (comment() or "")
+
+
+# ---- a bad job parameter in plain dbt names what the user set ----------------------------
+
+@pytest.mark.parametrize(
+    ("selector", "setting", "expected"),
+    [
+        ("daily", {"env": ("EROS_EXECUTION_DATE", "11/29/2026")}, "environment variable EROS_EXECUTION_DATE must be YYYY-MM-DD, got '11/29/2026'"),
+        ("daily", {"env": ("EROS_EXECUTION_DATE", "2026-02-30")}, "environment variable EROS_EXECUTION_DATE is not a calendar date: '2026-02-30'"),
+        ("daily", {"vars": {"execution_date": "2026/11/29"}}, "var execution_date must be YYYY-MM-DD, got '2026/11/29'"),
+        ("lock_sweep", {"env": ("EROS_AS_OF_TIMESTAMP", "yesterday")},
+         "environment variable EROS_AS_OF_TIMESTAMP must be an ISO timestamp in UTC (YYYY-MM-DD HH:MM:SS), got 'yesterday'"),
+    ],
+    ids=["env-date-format", "env-date-not-calendar", "var-date-format", "env-as-of"],
+)
+def test_a_bad_job_parameter_names_where_it_was_set(tmp_path: Path, eros_env: dict[str, str], selector: str,
+                                                    setting: dict[str, Any], expected: str) -> None:
+    env = _env(eros_env, tmp_path / "w.duckdb")
+    proc = eros(env, "generate", "--pages", "2", "--days", "3", "--json")
+    assert proc.returncode == 0, proc.stderr
+    args = ["build", "--selector", selector]
+    if "env" in setting:
+        name, value = setting["env"]
+        env = dict(env, **{name: value})
+    else:
+        args += ["--vars", json.dumps(setting["vars"])]
+    build = plain_dbt(env, *args)
+    assert build.returncode != 0
+    assert expected in build.stdout, build.stdout[-3000:]
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+        tables = {r[0] for r in con.execute("select table_name from information_schema.tables where table_schema = 'eros'").fetchall()}
+        recorded = con.execute("select count(*) from eros.etl_job_runs").fetchone()[0] if "etl_job_runs" in tables else 0
+    assert recorded == 0, "a run with a bad parameter records no job"

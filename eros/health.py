@@ -34,7 +34,7 @@ from eros import console
 from eros.core import LA, TS_FORMAT
 from eros.dbt_invoke import DbtEvent, DbtRun, first_error_line, invoke
 from eros.errors import ErosRunError, ErosUsageError
-from eros.project import target_type
+from eros.project import duckdb_path_problem, target_type
 from eros.warehouse import Warehouse, connect, timestamp_text
 
 HEALTH_SELECTOR = "health"
@@ -204,6 +204,10 @@ def run_health(
         )
 
     if target_type(project, target) == "duckdb" and duckdb_file is not None and not duckdb_file.exists():
+        # a mistyped folder gets the one description of a bad path (as eros alerts list says it)
+        problem = duckdb_path_problem(duckdb_file)
+        if problem is not None:
+            return unknown(f"warehouse {duckdb_file}: {problem}")
         return unknown(f"no warehouse at {duckdb_file} (run `eros generate` or `eros demo` first)")
     failures: dict[str, int] = {}
 

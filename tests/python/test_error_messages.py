@@ -155,6 +155,23 @@ def test_one_description_of_a_warehouse_path_for_dbt_runs_and_reads(tmp_path: Pa
     assert duckdb_path_problem(tmp_path / "new" / "w.duckdb", creatable_folder=tmp_path / "new") is None
 
 
+
+def test_health_and_report_name_a_mistyped_warehouse_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The health checks (eros health, and eros report, which runs them first) say what
+    eros alerts list says of a warehouse path in a folder that does not exist; a missing file
+    in an existing folder is "no warehouse yet". No dbt process starts either way."""
+    from eros.health import run_health
+
+    monkeypatch.setenv("EROS_TARGET", "local")
+    mistyped = tmp_path / "nowhere" / "w.duckdb"
+    report = run_health(project=PROJECT, target="local", duckdb_file=mistyped)
+    assert report.status == "UNKNOWN" and report.error == f"warehouse {mistyped}: {duckdb_path_problem(mistyped)}"
+    assert "does not exist (mistyped EROS_DUCKDB_PATH?)" in report.error
+    missing = tmp_path / "w.duckdb"
+    report = run_health(project=PROJECT, target="local", duckdb_file=missing)
+    assert report.error == f"no warehouse at {missing} (run `eros generate` or `eros demo` first)"
+    assert not (tmp_path / "nowhere").exists() and not missing.exists()
+
 def test_the_schema_of_the_warehouse_name_check_is_the_profiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """duckdb_catalog_clash compares the file name with the target schema the profile
     renders (connect, the pre-dbt check of a target); without a rendered profile it falls

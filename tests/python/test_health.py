@@ -336,11 +336,17 @@ def test_table_output() -> None:
 
 
 def test_no_warehouse_exits_3(tmp_path: Path, dbt_state_dir: Path) -> None:
-    env = _env(tmp_path / "nowhere" / "missing.duckdb", dbt_state_dir)
+    env = _env(tmp_path / "missing.duckdb", dbt_state_dir)
     code, result = _health_json(env)
     assert code == 3 and result["status"] == "UNKNOWN"
     assert "no warehouse" in result["error"]
-    assert not (tmp_path / "nowhere" / "missing.duckdb").exists()
+    assert not (tmp_path / "missing.duckdb").exists()
+    # a folder that does not exist: the same exit code, and the message names the mistyped folder
+    env = _env(tmp_path / "nowhere" / "missing.duckdb", dbt_state_dir)
+    code, result = _health_json(env)
+    assert code == 3 and result["status"] == "UNKNOWN"
+    assert "nowhere does not exist (mistyped EROS_DUCKDB_PATH?)" in result["error"]
+    assert not (tmp_path / "nowhere").exists()
 
 
 def test_build_error_exits_3(health_env: dict[str, str]) -> None:

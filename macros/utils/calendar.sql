@@ -50,17 +50,18 @@
         {{ return(now_local.date()) }}
     {% endif %}
     {% set text = raw | string %}
+    {% set origin = eros_job_parameter_origin('execution_date', 'EROS_EXECUTION_DATE') %}
     {% if not modules.re.match('^\\d{4}-\\d{2}-\\d{2}$', text) %}
-        {{ exceptions.raise_compiler_error(eros_job_parameter_origin('execution_date', 'EROS_EXECUTION_DATE') ~ " must be YYYY-MM-DD, got '" ~ text ~ "'") }}
+        {{ exceptions.raise_compiler_error(origin ~ " must be YYYY-MM-DD, got '" ~ text ~ "'") }}
     {% endif %}
     {% set parts = text.split('-') %}
     {% set y, m, d = parts[0] | int, parts[1] | int, parts[2] | int %}
-    {% if m < 1 or m > 12 or d < 1 or d > 31 %}
-        {{ exceptions.raise_compiler_error(eros_job_parameter_origin('execution_date', 'EROS_EXECUTION_DATE') ~ " is not a calendar date: '" ~ text ~ "'") }}
+    {% set last_day = 0 %}
+    {% if m >= 1 and m <= 12 %}
+        {% set last_day = (modules.datetime.date(y + (m // 12), (m % 12) + 1, 1) - modules.datetime.timedelta(days=1)).day %}
     {% endif %}
-    {% set last_day = (modules.datetime.date(y + (m // 12), (m % 12) + 1, 1) - modules.datetime.timedelta(days=1)).day %}
-    {% if d > last_day %}
-        {{ exceptions.raise_compiler_error(eros_job_parameter_origin('execution_date', 'EROS_EXECUTION_DATE') ~ " is not a calendar date: '" ~ text ~ "'") }}
+    {% if d < 1 or d > last_day %}
+        {{ exceptions.raise_compiler_error(origin ~ " is not a calendar date: '" ~ text ~ "'") }}
     {% endif %}
     {{ return(modules.datetime.date(y, m, d)) }}
 {% endmacro %}
